@@ -1,0 +1,45 @@
+// The object-storage contract every provider (memory, fs, s3) implements. Providers are dumb
+// key → bytes stores; content addressing and hash verification live one layer up (objects.ts),
+// so each provider stays small and all of them are checked by one contract suite.
+
+export interface StoreCapabilities {
+  /** put(key, bytes, {ifNoneMatch: '*'} | {ifMatch: etag}) is enforced atomically. */
+  conditionalWrite: boolean
+  /** list(prefix) is available. */
+  list: boolean
+  /** getRange reads part of an object without fetching all of it. */
+  rangeRead: boolean
+}
+
+export interface ListedObject {
+  key: string
+  size: number
+  /** Last modification time, ms since epoch (gc keeps young objects). */
+  mtimeMs: number
+}
+
+export interface PutOptions {
+  /** Fail with PreconditionFailedError when the key exists ('*'). */
+  ifNoneMatch?: '*'
+  /** Fail with PreconditionFailedError unless the current etag equals this. */
+  ifMatch?: string
+}
+
+export interface ObjectStore {
+  /** A URL that names this store (file:///abs, memory://name, s3://bucket/prefix). */
+  readonly url: string
+  readonly supports: StoreCapabilities
+  /** Whole object; ObjectNotFoundError when absent. */
+  get(key: string): Promise<Uint8Array>
+  /** `length` bytes from `offset`; ObjectNotFoundError when absent, CorruptObjectError when the object is shorter. */
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array>
+  /** Atomic: a reader sees the old object or the whole new one, never a part. Returns the new etag. */
+  put(key: string, bytes: Uint8Array, opts?: PutOptions): Promise<{etag: string}>
+  exists(key: string): Promise<boolean>
+  /** Current etag, or null when absent. */
+  head(key: string): Promise<{etag: string; size: number} | null>
+  list(prefix: string): AsyncIterable<ListedObject>
+  /** Deleting an absent key is not an error. */
+  delete(key: string): Promise<void>
+  close(): Promise<void>
+}
