@@ -1,0 +1,62 @@
+// The one place that maps errors to exit codes and `error:` / `hint:` lines, and the flags every
+// command shares (-C DIR, --json). Commands stay thin: parse, call one core op, render.
+import {Command, Flags} from '@oclif/core'
+import {LakeError} from '../core/errors.js'
+import {Repo} from '../core/repo/repo.js'
+
+export abstract class LakeCommand extends Command {
+  static enableJsonFlag = true
+  static baseFlags = {
+    dir: Flags.string({char: 'C', summary: 'Run as if lake was started in DIR (default: $LAKE_DIR or the current directory).', helpValue: 'DIR'}),
+  }
+
+  private repoPromise?: Promise<Repo>
+
+  /** Opens the dataset found from -C / LAKE_DIR / the working directory. */
+  protected openRepo(dir: string | undefined): Promise<Repo> {
+    this.repoPromise ??= Repo.open(dir)
+    return this.repoPromise
+  }
+
+  /** Human output: only when --json is off. */
+  protected say(text: string): void {
+    if (!this.jsonEnabled()) this.log(text)
+  }
+
+  protected async finally(err: Error | undefined): Promise<void> {
+    if (this.repoPromise) await (await this.repoPromise.catch(() => undefined))?.close()
+    await super.finally(err)
+  }
+
+  protected toErrorJson(err: unknown): unknown {
+    const e = err as LakeError & {oclif?: {exit?: number}}
+    return {error: {code: e.code ?? (e.oclif?.exit === 2 ? 'USAGE' : 'INTERNAL'), message: plain(e.message), ...(e.hint ? {hint: e.hint} : {})}}
+  }
+
+  protected async catch(err: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<void> {
+    let exit = 1
+    let hint: string | undefined
+    if (err instanceof LakeError) {
+      exit = err.exit
+      hint = err.hint
+    } else if (err.oclif?.exit !== undefined) {
+      // oclif's parser errors (unknown flag, missing argument) are usage errors.
+      exit = err.oclif.exit === 0 ? 0 : 2
+      if (exit === 0) return
+      hint = `see 'lake ${this.id?.replace(/:/g, ' ') ?? ''} --help'`
+    } else if (process.env.LAKE_DEBUG) {
+      this.logToStderr(err.stack ?? String(err))
+    }
+    process.exitCode = exit
+    const json = this.jsonEnabled() ? this.toErrorJson(err) : undefined
+    if (json !== undefined) this.logJson(json)
+    this.logToStderr(`error: ${plain(err.message)}`)
+    if (hint) this.logToStderr(`hint: ${hint}`)
+  }
+}
+
+// oclif decorates some parser messages with colors and multiple lines; keep one plain line.
+function plain(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/\u001b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim() !== '' && !/^See more help/.test(l.trim())).join('; ')
+}

@@ -1,0 +1,46 @@
+// The code version beside each data commit: the surrounding git repository's HEAD, branch and
+// dirty flag, read with isomorphic-git (no git binary needed). Null outside a git repository.
+import fs from 'node:fs'
+import git from 'isomorphic-git'
+import type {CodeLink} from '../version/commit.js'
+
+export async function findGitRoot(dir: string): Promise<string | null> {
+  try {
+    return await git.findRoot({fs, filepath: dir})
+  } catch {
+    return null
+  }
+}
+
+export async function readCodeLink(dir: string): Promise<CodeLink | null> {
+  const gitdir = await findGitRoot(dir)
+  if (!gitdir) return null
+  let sha: string
+  try {
+    sha = await git.resolveRef({fs, dir: gitdir, ref: 'HEAD'})
+  } catch {
+    return null // a repository without commits has no code version to link
+  }
+  const branch = (await git.currentBranch({fs, dir: gitdir, fullname: false}).catch(() => undefined)) ?? null
+  let dirty = false
+  try {
+    const matrix = await git.statusMatrix({fs, dir: gitdir})
+    // [file, head, workdir, stage]: unmodified tracked files are [f, 1, 1, 1]; untracked [f, 0, 2, 0] do not count.
+    dirty = matrix.some(([, head, work, stage]) => !(head === 1 && work === 1 && stage === 1) && !(head === 0 && work === 2 && stage === 0))
+  } catch {
+    dirty = false
+  }
+  return {sha, branch, dirty}
+}
+
+export async function gitAuthor(dir: string): Promise<{name?: string; email?: string}> {
+  const gitdir = await findGitRoot(dir)
+  if (!gitdir) return {}
+  try {
+    const name = (await git.getConfig({fs, dir: gitdir, path: 'user.name'})) as string | undefined
+    const email = (await git.getConfig({fs, dir: gitdir, path: 'user.email'})) as string | undefined
+    return {name, email}
+  } catch {
+    return {}
+  }
+}

@@ -1,0 +1,79 @@
+// The LevelDB that holds the event log and its projections. LevelDB admits one process at a time,
+// so a command opens it only for the short moments of reading state and appending events, and a
+// second process waits (bounded by LAKE_LOCK_TIMEOUT) instead of failing at once. A kill -9 leaves
+// no stale lock: LevelDB's LOCK is an fcntl lock that the kernel drops with the process.
+import {Level} from 'level'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {LockTimeoutError, StorageError} from '../errors.js'
+
+type Bytes = Uint8Array
+export type LakeLevel = Level<string, Bytes>
+/** The part of a LevelDB sublevel lake uses, typed for string keys and byte values. */
+export interface Sub {
+  get(key: string): Promise<Bytes | undefined>
+  iterator(opts?: {gte?: string; gt?: string; lt?: string; lte?: string; reverse?: boolean; limit?: number}): AsyncIterable<[string, Bytes]>
+  keys(opts?: {gte?: string; gt?: string; lt?: string; lte?: string; reverse?: boolean; limit?: number}): {all(): Promise<string[]>}
+  clear(): Promise<void>
+}
+
+export interface EventDb {
+  level: LakeLevel
+  /** seq (16 hex digits) → encoded EventRecord */
+  log: Sub
+  /** 'tip' (last seq + hash), 'head', 'staged' */
+  state: Sub
+  /** 'heads/<branch>' | 'tags/<tag>' → commit id (utf8) */
+  refs: Sub
+  /** counter (16 hex digits) → reflog entry of HEAD */
+  reflog: Sub
+  /** commit id → commit graph entry (time, first-parent depth, skip pointers) */
+  commits: Sub
+}
+
+export function lockTimeoutMs(): number {
+  const raw = process.env.LAKE_LOCK_TIMEOUT
+  if (raw === undefined || raw === '') return 10_000
+  const seconds = Number(raw)
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 10_000
+}
+
+function wrap(level: LakeLevel): EventDb {
+  const sub = (name: string) => level.sublevel<string, Bytes>(name, {valueEncoding: 'view'}) as unknown as Sub
+  return {level, log: sub('log'), state: sub('state'), refs: sub('refs'), reflog: sub('reflog'), commits: sub('commits')}
+}
+
+export async function openEventDb(path: string, opts: {create?: boolean} = {}): Promise<EventDb> {
+  const deadline = Date.now() + lockTimeoutMs()
+  let delay = 5
+  for (;;) {
+    const level = new Level<string, Bytes>(path, {valueEncoding: 'view', createIfMissing: opts.create ?? false})
+    try {
+      await level.open()
+      return wrap(level)
+    } catch (error) {
+      const code = (error as {cause?: {code?: string}}).cause?.code
+      if (code !== 'LEVEL_LOCKED') {
+        throw new StorageError(`cannot open the dataset's event log at ${path}: ${(error as Error).cause ?? (error as Error).message}`)
+      }
+      if (Date.now() >= deadline) {
+        throw new LockTimeoutError(`another lake process has held the dataset for ${lockTimeoutMs() / 1000} s`, {
+          hint: 'wait for it to finish, or raise LAKE_LOCK_TIMEOUT (seconds)',
+        })
+      }
+      await sleep(delay)
+      delay = Math.min(delay * 2, 50)
+    }
+  }
+}
+
+/** Runs fn with the database open, and closes it whatever happens. */
+export async function withEventDb<T>(path: string, fn: (db: EventDb) => Promise<T>): Promise<T> {
+  const db = await openEventDb(path)
+  try {
+    return await fn(db)
+  } finally {
+    await db.level.close()
+  }
+}
+
+export const seqKey = (n: number) => n.toString(16).padStart(16, '0')

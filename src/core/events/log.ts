@@ -1,0 +1,99 @@
+// The append-only, hash-chained event log. Appending a record (with the projection updates it
+// implies, in one atomic LevelDB batch) is the commit point of every operation: objects are
+// written before, so a crash before the append leaves only unreachable objects.
+import {decode, encode} from '../codec.js'
+import {CorruptObjectError, FormatVersionError} from '../errors.js'
+import {sha256hex} from '../hash.js'
+import type {EventDb} from './db.js'
+import {seqKey} from './db.js'
+import {applyRecord, ProjectionTx, type Tip} from './projections.js'
+import {EVENT_FORMAT_VERSION, type EventBody, type EventRecord} from './records.js'
+
+export async function readTip(db: EventDb): Promise<Tip> {
+  const bytes = await db.state.get('tip')
+  return bytes ? decode<Tip>(bytes) : {seq: 0, hash: ''}
+}
+
+export function decodeRecord(bytes: Uint8Array, where: string): EventRecord {
+  let record: EventRecord
+  try {
+    record = decode<EventRecord>(bytes)
+  } catch {
+    throw new CorruptObjectError(`event ${where} cannot be decoded`)
+  }
+  if (typeof record !== 'object' || record === null || typeof record.seq !== 'number' || typeof record.type !== 'string') {
+    throw new CorruptObjectError(`event ${where} is malformed`)
+  }
+  if (record.v > EVENT_FORMAT_VERSION) {
+    throw new FormatVersionError(`event ${where} has format version ${record.v}; this lake reads up to ${EVENT_FORMAT_VERSION}`, {
+      hint: 'upgrade lake',
+    })
+  }
+  return record
+}
+
+/**
+ * Appends records in one atomic batch together with their projection updates.
+ * `sync` makes the batch durable before returning (commits, ref moves).
+ */
+export async function appendEvents(db: EventDb, bodies: EventBody[], opts: {sync?: boolean; time?: number} = {}): Promise<EventRecord[]> {
+  const tip = await readTip(db)
+  const tx = new ProjectionTx(db)
+  const ops: {type: 'put'; sublevel: typeof db.log; key: string; value: Uint8Array}[] = []
+  const records: EventRecord[] = []
+  let {seq, hash} = tip
+  for (const body of bodies) {
+    seq += 1
+    const record = {v: EVENT_FORMAT_VERSION, seq, time: opts.time ?? Date.now(), prev: hash, ...body} as EventRecord
+    const bytes = encode(record)
+    hash = sha256hex(bytes)
+    ops.push({type: 'put', sublevel: db.log, key: seqKey(seq), value: bytes})
+    await applyRecord(tx, record)
+    records.push(record)
+  }
+  tx.put('state', 'tip', {seq, hash} satisfies Tip)
+  await db.level.batch([...ops, ...tx.operations()] as never, {sync: opts.sync ?? true})
+  return records
+}
+
+export async function* readEvents(db: EventDb, fromSeq = 1): AsyncGenerator<{record: EventRecord; bytes: Uint8Array}> {
+  for await (const [key, bytes] of db.log.iterator({gte: seqKey(fromSeq)})) {
+    yield {record: decodeRecord(bytes, `#${parseInt(key, 16)}`), bytes}
+  }
+}
+
+/** Checks sequence numbers are contiguous and every record names its predecessor's hash. */
+export async function verifyChain(db: EventDb): Promise<{checked: number; problems: {object: string; problem: string}[]}> {
+  const problems: {object: string; problem: string}[] = []
+  let expectSeq = 1
+  let prevHash = ''
+  let checked = 0
+  try {
+    for await (const {record, bytes} of readEvents(db)) {
+      checked++
+      if (record.seq !== expectSeq) problems.push({object: `event#${record.seq}`, problem: `expected sequence ${expectSeq}`})
+      if (record.prev !== prevHash) problems.push({object: `event#${record.seq}`, problem: 'hash chain broken: prev does not match the previous record'})
+      prevHash = sha256hex(bytes)
+      expectSeq = record.seq + 1
+    }
+  } catch (error) {
+    problems.push({object: `event#${expectSeq}`, problem: (error as Error).message})
+  }
+  const tip = await readTip(db)
+  if (tip.seq !== expectSeq - 1 || tip.hash !== prevHash) problems.push({object: 'event-log', problem: 'tip does not match the last record'})
+  return {checked, problems}
+}
+
+/** Drops every projection and replays the whole log through applyRecord. */
+export async function rebuildProjections(db: EventDb): Promise<number> {
+  for (const sub of [db.state, db.refs, db.reflog, db.commits]) await sub.clear()
+  const tx = new ProjectionTx(db)
+  let tip: Tip = {seq: 0, hash: ''}
+  for await (const {record, bytes} of readEvents(db)) {
+    await applyRecord(tx, record)
+    tip = {seq: record.seq, hash: sha256hex(bytes)}
+  }
+  tx.put('state', 'tip', tip)
+  await db.level.batch(tx.operations() as never, {sync: true})
+  return tip.seq
+}

@@ -1,0 +1,49 @@
+// Staging a change without holding the dataset for long: read the staged state (short DB visit),
+// write chunks and index pages (long, no lock), then append the stage event (short DB visit).
+// If another process staged meanwhile, an append-only change is re-applied onto the new state;
+// any other change is refused, and nothing is changed.
+import type {Repo} from '../repo/repo.js'
+import {appendEvents} from '../events/log.js'
+import type {TensorChange} from '../events/records.js'
+import {applyChangeset, ChangeBuilder, isAppendOnly} from '../dataset/changeset.js'
+import {ConcurrentChangeError} from '../errors.js'
+import {readState, requireBranch} from './state.js'
+
+export interface StageResult {
+  changes: TensorChange[]
+  root: string
+  staged: boolean
+}
+
+export async function stageChange(repo: Repo, action: string, build: (builder: ChangeBuilder) => Promise<void>): Promise<StageResult> {
+  const before = await repo.withDb(async (db) => {
+    const state = await readState(repo, db)
+    requireBranch(state.head, actionVerb(action))
+    return state
+  })
+  const baseRoot = await repo.data.getRoot(before.staged.root)
+  const builder = new ChangeBuilder(repo.data, baseRoot)
+  await build(builder)
+  const cs = await builder.finish()
+  let applied = await applyChangeset(repo.data, baseRoot, cs)
+  let rootId = await repo.data.putRoot(applied.root)
+  return repo.withDb(async (db) => {
+    const now = await readState(repo, db)
+    requireBranch(now.head, actionVerb(action))
+    if (now.staged.root !== before.staged.root || now.staged.base !== before.staged.base) {
+      if (!isAppendOnly(cs) || now.staged.base !== before.staged.base) {
+        throw new ConcurrentChangeError(`another lake process changed the dataset while '${action}' ran; nothing was staged`, {hint: 'run the command again'})
+      }
+      applied = await applyChangeset(repo.data, await repo.data.getRoot(now.staged.root), cs)
+      rootId = await repo.data.putRoot(applied.root)
+    }
+    const changed = rootId !== now.staged.root
+    if (changed) {
+      await appendEvents(db, [{type: 'stage', action, base: now.staged.base, root: rootId, changes: applied.changes, objects: cs.objects}])
+    }
+    return {changes: applied.changes, root: rootId, staged: changed}
+  })
+}
+
+/** 'samples.append' → 'append' for messages. */
+const actionVerb = (action: string) => action.split('.').pop() ?? action

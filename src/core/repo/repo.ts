@@ -1,0 +1,127 @@
+// An open dataset: where it lives, its config, its object store and the LevelDB of its event log.
+// Wires the layers below; holds the LevelDB only inside withDb (see events/db.ts for why).
+import fs from 'node:fs/promises'
+import {existsSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {DataStore} from '../dataset/store.js'
+import {DatasetExistsError, UsageError} from '../errors.js'
+import {appendEvents} from '../events/log.js'
+import {openEventDb, withEventDb, type EventDb} from '../events/db.js'
+import {FsStore} from '../storage/fs.js'
+import {ObjectDb} from '../storage/objects.js'
+import {openStore} from '../storage/open.js'
+import type {ObjectStore} from '../storage/types.js'
+import {gitAuthor} from '../codelink/codelink.js'
+import type {Author} from '../version/commit.js'
+import {readConfig, REPO_FORMAT_VERSION, writeConfig, type RepoConfig} from './config.js'
+import {findDatasetRoot, LAKE_DIRNAME, startDir} from './locate.js'
+
+export const DEFAULT_BRANCH = 'main'
+
+export class Repo {
+  readonly objects: ObjectDb
+  readonly data: DataStore
+
+  private constructor(readonly root: string, readonly config: RepoConfig, readonly store: ObjectStore) {
+    this.objects = new ObjectDb(store)
+    this.data = new DataStore(this.objects, store.supports.rangeRead)
+  }
+
+  get lakeDir(): string {
+    return path.join(this.root, LAKE_DIRNAME)
+  }
+
+  get dbPath(): string {
+    return path.join(this.lakeDir, 'db')
+  }
+
+  get storageUrl(): string {
+    return this.config.storage === 'local' ? this.store.url : this.config.storage
+  }
+
+  static async open(explicitDir?: string): Promise<Repo> {
+    const root = findDatasetRoot(explicitDir)
+    const config = await readConfig(path.join(root, LAKE_DIRNAME))
+    return new Repo(root, config, await storeFor(root, config.storage))
+  }
+
+  /**
+   * Creates .lake/ next to its final place and renames it in when complete, so a crash during
+   * init leaves no half-made dataset that later commands would trip over.
+   */
+  static async init(dir: string | undefined, opts: {storage?: string} = {}): Promise<Repo> {
+    const root = startDir(dir)
+    const lakeDir = path.join(root, LAKE_DIRNAME)
+    if (existsSync(lakeDir)) {
+      throw new DatasetExistsError(`a dataset already exists at ${root}`, {hint: 'use it as it is, or choose another directory'})
+    }
+    const storage = opts.storage ?? 'local'
+    if (storage !== 'local' && !/^(file|memory|s3):\/\//.test(storage)) {
+      throw new UsageError(`unsupported storage URL '${storage}'`, {hint: 'use file:///abs/path, s3://bucket/prefix or memory://name'})
+    }
+    await fs.mkdir(root, {recursive: true})
+    const tmp = path.join(root, `${LAKE_DIRNAME}.init-${process.pid}-${Date.now()}`)
+    await fs.mkdir(tmp)
+    try {
+      const config: RepoConfig = {formatVersion: REPO_FORMAT_VERSION, storage, values: {}}
+      await writeConfig(tmp, config)
+      const store = await storeFor(root, storage, tmp)
+      const repo = new Repo(root, config, store)
+      const emptyRoot = await repo.data.emptyRoot()
+      const db = await openEventDb(path.join(tmp, 'db'), {create: true})
+      try {
+        await appendEvents(db, [{type: 'init', branch: DEFAULT_BRANCH, root: emptyRoot}])
+      } finally {
+        await db.level.close()
+      }
+      await store.close()
+      await fs.rename(tmp, lakeDir)
+    } catch (error) {
+      await fs.rm(tmp, {recursive: true, force: true})
+      if ((error as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new DatasetExistsError(`a dataset already exists at ${root}`)
+      }
+      throw error
+    }
+    return Repo.open(root)
+  }
+
+  withDb<T>(fn: (db: EventDb) => Promise<T>): Promise<T> {
+    return withEventDb(this.dbPath, fn)
+  }
+
+  async setConfig(key: string, value: string | null): Promise<void> {
+    if (value === null) delete this.config.values[key]
+    else this.config.values[key] = value
+    await writeConfig(this.lakeDir, this.config)
+  }
+
+  /** LAKE_AUTHOR_*, then `lake config user.*`, then the surrounding git repository, then the OS user. */
+  async author(): Promise<Author> {
+    let name: string | undefined = process.env.LAKE_AUTHOR_NAME || this.config.values['user.name']
+    let email: string | undefined = process.env.LAKE_AUTHOR_EMAIL || this.config.values['user.email']
+    if (!name || !email) {
+      const fromGit = await gitAuthor(this.root)
+      name ||= fromGit.name
+      email ||= fromGit.email
+    }
+    const user = (() => {
+      try {
+        return os.userInfo().username
+      } catch {
+        return 'unknown'
+      }
+    })()
+    return {name: name || user, email: email || `${user}@${os.hostname()}`}
+  }
+
+  async close(): Promise<void> {
+    await this.store.close()
+  }
+}
+
+async function storeFor(root: string, storage: string, lakeDir = path.join(root, LAKE_DIRNAME)): Promise<ObjectStore> {
+  if (storage === 'local') return new FsStore(lakeDir)
+  return openStore(storage, {})
+}
