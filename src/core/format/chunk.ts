@@ -1,0 +1,170 @@
+// Chunk objects: many small samples (or one large one) concatenated, behind a fixed 8-byte header.
+//
+//   bytes 0-3  magic 'LKCH'
+//   byte  4    chunk format version (1)
+//   byte  5    codec: 0 = raw payload, 1 = lz4 block (LZ4 block format preceded by the
+//              uncompressed length as u32 little-endian, as lz4-napi's compressSync writes it)
+//   bytes 6-7  reserved, zero in version 1
+//   bytes 8-   payload
+//
+// Samples are addressed by (offset, length) in the uncompressed payload; the per-version index
+// stores those, so a chunk needs no table of its own. A raw chunk can serve one sample with a
+// ranged read (rawSampleByteRange); an lz4 chunk must be read and decompressed whole.
+import {compressSync, uncompressSync} from 'lz4-napi'
+import {CorruptObjectError} from '../errors.js'
+import type {TensorMeta} from './tensor-meta.js'
+
+export const CHUNK_MAGIC = 'LKCH'
+export const CHUNK_FORMAT_VERSION = 1
+export const CHUNK_HEADER_BYTES = 8
+export const CHUNK_CODEC_RAW = 0
+export const CHUNK_CODEC_LZ4 = 1
+export type ChunkCodec = 'raw' | 'lz4'
+
+// lz4 only where it pays: a chunk that shrinks by less than this stays raw, which keeps
+// reads free of decompression and ranged reads possible
+const LZ4_MIN_SAVING = 0.1
+// an LZ4 block expands at most ~255x; a length prefix claiming more is corrupt, and refusing it
+// avoids allocating whatever a damaged prefix claims
+const LZ4_MAX_RATIO = 255
+
+const MAGIC_BYTES = Buffer.from(CHUNK_MAGIC, 'latin1')
+
+export interface SamplePosition {
+  offset: number
+  length: number
+}
+
+export class ChunkBuilder {
+  readonly meta: TensorMeta
+  private buffer = new Uint8Array(0)
+  private used = 0
+  private samples = 0
+
+  constructor(meta: TensorMeta) {
+    this.meta = meta
+  }
+
+  /**
+   * Copies the sample in and returns where it sits in the payload, or null when it would take the
+   * chunk past meta.maxChunkBytes: finish this chunk and add it to the next. An empty builder
+   * takes any sample, so a sample larger than the target is stored alone.
+   */
+  add(sample: Uint8Array): SamplePosition | null {
+    if (this.samples > 0 && this.used + sample.length > this.meta.maxChunkBytes) return null
+    this.reserve(this.used + sample.length)
+    this.buffer.set(sample, this.used)
+    const position = {offset: this.used, length: sample.length}
+    this.used += sample.length
+    this.samples++
+    return position
+  }
+
+  /** Payload bytes so far (uncompressed). */
+  get size(): number {
+    return this.used
+  }
+
+  /** Samples added so far. */
+  get count(): number {
+    return this.samples
+  }
+
+  /** The chunk object's bytes; the builder is then empty and ready for the next chunk. */
+  finish(): Uint8Array {
+    const payload = this.buffer.subarray(0, this.used)
+    const object = encodeChunk(payload, this.meta.chunkCompression === 'lz4')
+    this.buffer = new Uint8Array(0)
+    this.used = 0
+    this.samples = 0
+    return object
+  }
+
+  private reserve(needed: number): void {
+    if (needed <= this.buffer.length) return
+    // grow geometrically but not far past the target size, so full chunks do not waste memory
+    const grown = Math.min(Math.max(this.buffer.length * 2, 64 * 1024), this.meta.maxChunkBytes)
+    const next = new Uint8Array(Math.max(needed, grown))
+    next.set(this.buffer.subarray(0, this.used))
+    this.buffer = next
+  }
+}
+
+/** A chunk object for `payload`, lz4-compressed when allowed and it saves at least 10%. */
+export function encodeChunk(payload: Uint8Array, allowLz4: boolean): Uint8Array {
+  let codec = CHUNK_CODEC_RAW
+  let body: Uint8Array = payload
+  if (allowLz4 && payload.length > 0) {
+    const compressed = compressSync(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength))
+    if (compressed.length <= payload.length * (1 - LZ4_MIN_SAVING)) {
+      codec = CHUNK_CODEC_LZ4
+      body = compressed
+    }
+  }
+  const out = new Uint8Array(CHUNK_HEADER_BYTES + body.length)
+  out.set(MAGIC_BYTES, 0)
+  out[4] = CHUNK_FORMAT_VERSION
+  out[5] = codec
+  out.set(body, CHUNK_HEADER_BYTES)
+  return out
+}
+
+const corrupt = (chunkId: string | undefined, problem: string) =>
+  new CorruptObjectError(`chunk ${chunkId ?? '(unnamed)'}: ${problem}`, {
+    hint: "run 'lake fsck' to find damaged objects",
+    data: chunkId ? {object: chunkId} : {},
+  })
+
+export function parseChunkHeader(bytes: Uint8Array, chunkId?: string): {version: number; codec: ChunkCodec} {
+  if (bytes.length < CHUNK_HEADER_BYTES) throw corrupt(chunkId, `${bytes.length} bytes is shorter than the ${CHUNK_HEADER_BYTES}-byte chunk header`)
+  if (!MAGIC_BYTES.equals(bytes.subarray(0, 4))) throw corrupt(chunkId, `not a chunk (magic is not '${CHUNK_MAGIC}')`)
+  const version = bytes[4]
+  if (version !== CHUNK_FORMAT_VERSION) {
+    throw new CorruptObjectError(`chunk ${chunkId ?? '(unnamed)'}: unknown chunk format version ${version} (this lake reads version ${CHUNK_FORMAT_VERSION})`, {
+      hint: 'it may have been written by a newer lake; upgrade lake, or run lake fsck',
+      data: {...(chunkId ? {object: chunkId} : {}), version},
+    })
+  }
+  if (bytes[6] !== 0 || bytes[7] !== 0) throw corrupt(chunkId, 'reserved header bytes are not zero')
+  const codec = bytes[5]
+  if (codec === CHUNK_CODEC_RAW) return {version, codec: 'raw'}
+  if (codec === CHUNK_CODEC_LZ4) return {version, codec: 'lz4'}
+  throw corrupt(chunkId, `unknown codec ${codec}`)
+}
+
+/** The uncompressed payload of a chunk object (a view for raw chunks). */
+export function chunkPayload(objectBytes: Uint8Array, chunkId?: string): Uint8Array {
+  const {codec} = parseChunkHeader(objectBytes, chunkId)
+  const body = objectBytes.subarray(CHUNK_HEADER_BYTES)
+  if (codec === 'raw') return body
+  if (body.length < 4) throw corrupt(chunkId, 'lz4 payload shorter than its length prefix')
+  const claimed = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true)
+  if (claimed > body.length * LZ4_MAX_RATIO + 64) throw corrupt(chunkId, `lz4 payload claims ${claimed} bytes from ${body.length}`)
+  let payload: Buffer
+  try {
+    payload = uncompressSync(body)
+  } catch (e) {
+    throw corrupt(chunkId, `lz4 payload does not decompress: ${(e as Error).message}`)
+  }
+  if (payload.length !== claimed) throw corrupt(chunkId, `lz4 payload decompressed to ${payload.length} bytes, expected ${claimed}`)
+  // a plain Uint8Array either way, so callers never depend on which codec a chunk used
+  return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)
+}
+
+/** One sample of an uncompressed payload; use it to read many samples after one chunkPayload. */
+export function sampleFromPayload(payload: Uint8Array, offset: number, length: number, chunkId?: string): Uint8Array {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > payload.length) {
+    throw corrupt(chunkId, `sample at offset ${offset} length ${length} lies outside the ${payload.length}-byte payload`)
+  }
+  return payload.subarray(offset, offset + length)
+}
+
+/** One sample of a chunk object (decompresses the whole chunk when it is lz4). */
+export function sampleFromChunk(objectBytes: Uint8Array, offset: number, length: number, chunkId?: string): Uint8Array {
+  return sampleFromPayload(chunkPayload(objectBytes, chunkId), offset, length, chunkId)
+}
+
+/** Byte range [start, end) of a sample inside a raw chunk object, for a ranged read. */
+export function rawSampleByteRange(offset: number, length: number): {start: number; end: number} {
+  return {start: CHUNK_HEADER_BYTES + offset, end: CHUNK_HEADER_BYTES + offset + length}
+}
