@@ -1,5 +1,9 @@
 // Progress bars on stderr, only when stderr is a TTY (never in CI logs or under --json pipes).
-import cliProgress from 'cli-progress'
+import {createRequire} from 'node:module'
+import type cliProgressType from 'cli-progress'
+
+// Loaded only when a bar is shown (TTY): keeps start-up fast for scripts and CI.
+const require = createRequire(import.meta.url)
 
 export interface Progress {
   start(total: number, label: string): void
@@ -11,7 +15,8 @@ const silent: Progress = {start() {}, update() {}, stop() {}}
 
 export function progressBar(enabled = process.stderr.isTTY === true): Progress {
   if (!enabled) return silent
-  let bar: cliProgress.SingleBar | undefined
+  const cliProgress = require('cli-progress') as typeof cliProgressType
+  let bar: cliProgressType.SingleBar | undefined
   return {
     start(total, label) {
       bar = new cliProgress.SingleBar(

@@ -1,10 +1,14 @@
 // The code version beside each data commit: the surrounding git repository's HEAD, branch and
 // dirty flag, read with isomorphic-git (no git binary needed). Null outside a git repository.
 import fs from 'node:fs'
-import git from 'isomorphic-git'
 import type {CodeLink} from '../version/commit.js'
 
+// isomorphic-git takes a good part of a second to load: only commands that record or read the
+// code link pay for it.
+const loadGit = async () => (await import('isomorphic-git')).default
+
 export async function findGitRoot(dir: string): Promise<string | null> {
+  const git = await loadGit()
   try {
     return await git.findRoot({fs, filepath: dir})
   } catch {
@@ -15,6 +19,7 @@ export async function findGitRoot(dir: string): Promise<string | null> {
 export async function readCodeLink(dir: string): Promise<CodeLink | null> {
   const gitdir = await findGitRoot(dir)
   if (!gitdir) return null
+  const git = await loadGit()
   let sha: string
   try {
     sha = await git.resolveRef({fs, dir: gitdir, ref: 'HEAD'})
@@ -36,6 +41,7 @@ export async function readCodeLink(dir: string): Promise<CodeLink | null> {
 export async function gitAuthor(dir: string): Promise<{name?: string; email?: string}> {
   const gitdir = await findGitRoot(dir)
   if (!gitdir) return {}
+  const git = await loadGit()
   try {
     const name = (await git.getConfig({fs, dir: gitdir, path: 'user.name'})) as string | undefined
     const email = (await git.getConfig({fs, dir: gitdir, path: 'user.email'})) as string | undefined
