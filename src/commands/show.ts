@@ -26,7 +26,8 @@ export default class Show extends LakeCommand {
       for (const t of c.tensors) this.say(`  ${t.name.padEnd(20)} ${t.htype.padEnd(12)} ${t.length}`)
       return c
     }
-    const {json, read} = await showSamples(repo, spec)
+    const {json, read, meta} = await showSamples(repo, spec)
+    const human = (v: unknown) => render(v, meta.classNames)
     if (flags.out) {
       if (read.raw.length !== 1) throw new UsageError('--out writes one sample: use REV:TENSOR[I]')
       await fs.writeFile(flags.out, read.raw[0])
@@ -39,7 +40,8 @@ export default class Show extends LakeCommand {
   }
 }
 
-function human(v: unknown): string {
+function render(v: unknown, classNames?: string[]): string {
+  if (typeof v === 'number' && classNames?.[v] !== undefined) return `${v} (${classNames[v]})`
   const s = typeof v === 'string' ? v : JSON.stringify(v)
   return s.length > 200 ? `${s.slice(0, 200)}… (${s.length} chars)` : s
 }
