@@ -1,0 +1,7 @@
+// The storage layer's public surface: stores by URL, the providers, and content-addressed objects.
+export type {ListedObject, ObjectStore, PutOptions, StoreCapabilities} from './types.js'
+export {openStore, SUPPORTED_STORE_URLS, type OpenStoreOptions} from './open.js'
+export {MemoryStore, dropMemoryStore} from './memory.js'
+export {FsStore, type FsStoreOptions} from './fs.js'
+export {ObjectDb, objectKey, type ListedHash, type ObjectDbOptions} from './objects.js'
+export {assertKey, assertPrefix, OBJECTS_PREFIX} from './keys.js'

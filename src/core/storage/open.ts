@@ -1,0 +1,55 @@
+// Opening a store by URL: the scheme picks the provider (the commit handler by scheme, as in
+// Lance). Synchronous on purpose: providers connect lazily, on their first request.
+import {isAbsolute} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {StorageError} from '../errors.js'
+import {FsStore, type FsStoreOptions} from './fs.js'
+import {MemoryStore} from './memory.js'
+import type {ObjectStore} from './types.js'
+
+/** Options for whichever provider the URL selects; a provider ignores those that are not its own. */
+export type OpenStoreOptions = FsStoreOptions
+
+export const SUPPORTED_STORE_URLS = ['file:///absolute/path', '/absolute/path', 'memory://name'] as const
+
+const SUPPORTED_HINT = `supported storage URLs: ${SUPPORTED_STORE_URLS.join(', ')}`
+
+export function openStore(url: string, opts: OpenStoreOptions = {}): ObjectStore {
+  if (typeof url !== 'string' || url === '') throw new StorageError('no storage URL given', {hint: SUPPORTED_HINT, data: {url}})
+  if (url.startsWith('/')) return new FsStore(url, opts)
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase()
+  switch (scheme) {
+    case 'file':
+      return new FsStore(filePath(url), opts)
+    case 'memory':
+      return new MemoryStore({name: memoryName(url)})
+    case 's3':
+      throw new StorageError('S3 storage is not available in this build yet', {hint: SUPPORTED_HINT, data: {url}})
+    case undefined:
+      throw new StorageError(`storage path ${JSON.stringify(url)} is relative`, {
+        hint: `a store must not depend on the current directory: use an absolute path or file:// URL; ${SUPPORTED_HINT}`,
+        data: {url},
+      })
+    default:
+      throw new StorageError(`unknown storage scheme '${scheme}:' in ${JSON.stringify(url)}`, {hint: SUPPORTED_HINT, data: {url, scheme}})
+  }
+}
+
+function filePath(url: string): string {
+  let path: string
+  try {
+    path = fileURLToPath(url)
+  } catch (err) {
+    throw new StorageError(`invalid file URL ${JSON.stringify(url)}: ${(err as Error).message}`, {hint: 'write it as file:///absolute/path', data: {url}})
+  }
+  if (!isAbsolute(path)) throw new StorageError(`invalid file URL ${JSON.stringify(url)}: not an absolute path`, {hint: 'write it as file:///absolute/path', data: {url}})
+  return path
+}
+
+function memoryName(url: string): string {
+  const name = url.slice('memory://'.length)
+  if (!url.toLowerCase().startsWith('memory://') || name === '') {
+    throw new StorageError(`invalid memory store URL ${JSON.stringify(url)}`, {hint: 'write it as memory://name; stores with the same name share their contents', data: {url}})
+  }
+  return name
+}
