@@ -1,0 +1,148 @@
+// Streaming CSV reader: the first record names the columns, every later record becomes one
+// {column: value} row. csv-parse does the tokenizing; this file owns what a user sees when the
+// input is wrong: the file name, the line where the bad record starts, and what to do about it.
+// Nothing is relaxed: a ragged row or a stray quote stops the import instead of guessing.
+import {parse, CsvError, type InfoRecord} from 'csv-parse'
+import {lineError, openInput} from './input.js'
+import {BadInputFileError, UsageError} from '../errors.js'
+
+export interface CsvOptions {
+  /** Field separator; default ','. */
+  delimiter?: string
+  /**
+   * Longest record accepted, in characters. Bounds memory when a quote is never closed (the rest
+   * of the file would otherwise become one field). Default 64 MiB.
+   */
+  maxRecordBytes?: number
+}
+
+export interface CsvRow {
+  /** 1-based line where the record starts (a quoted field may span several lines). */
+  line: number
+  record: Record<string, string>
+}
+
+const DEFAULT_MAX_RECORD = 64 * 1024 * 1024
+const QUOTE_HINT = 'a quoted field must end with a closing quote; write a literal quote inside it as ""'
+
+/** Rows of `file` as {column: value}, streamed. Blank lines are skipped. */
+export async function* readCsv(file: string, opts: CsvOptions = {}): AsyncGenerator<CsvRow> {
+  let columns: string[] | undefined
+  let hasProtoColumn = false
+  for await (const {line, fields} of csvRecords(file, opts)) {
+    if (columns === undefined) {
+      columns = checkHeader(file, line, fields)
+      hasProtoColumn = columns.includes('__proto__')
+      continue
+    }
+    yield {line, record: hasProtoColumn ? Object.fromEntries(columns.map((name, i) => [name, fields[i]])) : toRecord(columns, fields)}
+  }
+  if (columns === undefined) throw emptyFile(file)
+}
+
+/** The column names of `file` (its first record), read without scanning the rest. */
+export async function csvHeader(file: string, opts: CsvOptions = {}): Promise<string[]> {
+  for await (const {line, fields} of csvRecords(file, opts)) {
+    return checkHeader(file, line, fields)
+  }
+  throw emptyFile(file)
+}
+
+// Plain assignment is the fast path; it would set the prototype for a column named "__proto__",
+// which is why readCsv uses Object.fromEntries (own properties only) when there is one.
+function toRecord(columns: string[], fields: string[]): Record<string, string> {
+  const record: Record<string, string> = {}
+  for (let i = 0; i < columns.length; i++) record[columns[i]] = fields[i]
+  return record
+}
+
+function emptyFile(file: string): BadInputFileError {
+  return new BadInputFileError(`${file}: empty file, expected a header row naming the columns`, {data: {file}})
+}
+
+function checkHeader(file: string, line: number, names: string[]): string[] {
+  const seen = new Map<string, number>()
+  names.forEach((name, i) => {
+    if (name.trim() === '') {
+      throw lineError(file, line, `column ${i + 1} of the header has an empty name`, 'give every column a name in the first row')
+    }
+    const first = seen.get(name)
+    if (first !== undefined) {
+      throw lineError(file, line, `duplicate column name '${name}' (columns ${first + 1} and ${i + 1})`, 'column names must be unique')
+    }
+    seen.set(name, i)
+  })
+  return names
+}
+
+interface RawRecord {
+  line: number
+  fields: string[]
+}
+
+async function* csvRecords(file: string, opts: CsvOptions): AsyncGenerator<RawRecord> {
+  const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD
+  const delimiter = opts.delimiter ?? ','
+  if (delimiter === '' || delimiter.includes('"') || delimiter.includes('\n') || delimiter.includes('\r')) {
+    throw new UsageError(`invalid CSV delimiter ${JSON.stringify(delimiter)}`)
+  }
+  const {handle} = await openInput(file)
+  const source = handle.createReadStream()
+  // csv-parse reports the line where a record ends; the start is one past the previous record's
+  // end, plus the blank lines skipped in between (counted in empty_lines). on_record runs in
+  // parse order, before the consumer sees anything, so an error knows the last good record.
+  const position = {prevEnd: 0, prevEmpty: 0, expected: 0}
+  const parser = parse({
+    bom: true,
+    delimiter,
+    skip_empty_lines: true,
+    max_record_size: maxRecordBytes,
+    on_record: (fields: string[], context: InfoRecord) => {
+      const line = position.prevEnd + 1 + (context.empty_lines - position.prevEmpty)
+      position.prevEnd = context.lines
+      position.prevEmpty = context.empty_lines
+      if (position.expected === 0) position.expected = fields.length
+      // csv-parse's typing wants a string[] back; any value is passed through as the record.
+      return {line, fields} as unknown as string[]
+    },
+  })
+  // pipe() does not forward read errors; destroying the parser with them ends the loop below.
+  source.on('error', (err) => parser.destroy(err))
+  source.pipe(parser)
+  try {
+    yield* parser as AsyncIterable<RawRecord>
+  } catch (err) {
+    throw csvError(err, file, position, maxRecordBytes)
+  } finally {
+    source.destroy()
+    parser.destroy()
+  }
+}
+
+function csvError(err: unknown, file: string, pos: {prevEnd: number; prevEmpty: number; expected: number}, max: number) {
+  if (!(err instanceof CsvError)) {
+    const detail = err instanceof Error ? err.message : String(err)
+    return new BadInputFileError(`${file}: cannot read: ${detail}`, {data: {file}})
+  }
+  const info = err as CsvError & {lines?: number; empty_lines?: number; record?: string[]}
+  const start = pos.prevEnd + 1 + ((info.empty_lines ?? pos.prevEmpty) - pos.prevEmpty)
+  const at = info.lines ?? start
+  switch (err.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return lineError(file, start, 'unterminated quoted field', QUOTE_HINT)
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return lineError(file, at, 'unexpected character after a closing quote', QUOTE_HINT)
+    case 'INVALID_OPENING_QUOTE':
+      return lineError(file, at, 'quote inside an unquoted field', 'quote the whole field and double the inner quote: "say ""hi"""')
+    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
+    case 'CSV_RECORD_INCONSISTENT_COLUMNS':
+      return lineError(file, start, `expected ${pos.expected} columns, got ${info.record?.length ?? '?'}`,
+        'every row needs one value per header column; quote values that contain the delimiter')
+    case 'CSV_MAX_RECORD_SIZE':
+      return lineError(file, start, `record longer than ${max} characters`,
+        'a quote left open makes the rest of the file one field: check the quotes from this line on')
+    default:
+      return lineError(file, at, err.message)
+  }
+}
