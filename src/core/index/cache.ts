@@ -1,0 +1,93 @@
+// Reading nodes: verify, decode, cache. Nodes are immutable and named by their hash, so a decoded
+// node can be cached by hash forever; the cache rides on the NodeIO so every index function that
+// takes `io` shares it without another parameter.
+import {LRUCache} from 'lru-cache'
+import {sha256hex} from '../hash.js'
+import {corrupt, decodeNode} from './decode.js'
+import {lastIdOf, type IndexNode} from './node.js'
+import type {NodeIO, NodeRef} from './types.js'
+
+const DECODED = Symbol('lake.index.decodedNodes')
+
+interface NodeCache {
+  decoded: LRUCache<string, IndexNode>
+  /** Reads in flight, so concurrent readers of one node share one fetch and one decode. */
+  loading: Map<string, Promise<IndexNode>>
+}
+
+type CachedNodeIO = NodeIO & {[DECODED]: NodeCache}
+
+export interface NodeCacheOptions {
+  /** Most decoded nodes kept (default 4096: ~1M entries' worth of leaves at default params). */
+  maxNodes?: number
+  /** Rough byte budget of decoded nodes (default 64 MiB). */
+  maxBytes?: number
+}
+
+/** Wraps `io` with a decoded-node LRU; pass the result to the index functions. Idempotent. */
+export function cachedNodeIO(io: NodeIO, opts: NodeCacheOptions = {}): NodeIO {
+  if (DECODED in io) return io
+  const cache: NodeCache = {
+    decoded: new LRUCache<string, IndexNode>({
+      max: opts.maxNodes ?? 4096,
+      maxSize: opts.maxBytes ?? 64 << 20,
+      sizeCalculation: node => node.sizeEstimate,
+    }),
+    loading: new Map(),
+  }
+  const wrapped: CachedNodeIO = {
+    read: hash => io.read(hash),
+    write: bytes => io.write(bytes),
+    [DECODED]: cache,
+  }
+  return wrapped
+}
+
+function cacheOf(io: NodeIO): NodeCache | undefined {
+  return (io as Partial<CachedNodeIO>)[DECODED]
+}
+
+async function fetchNode(io: NodeIO, hash: string): Promise<IndexNode> {
+  const raw = await io.read(hash)
+  // Re-hash what we read (one sha256 of a few KB): a damaged node must never become wrong samples.
+  if (sha256hex(raw) !== hash) throw corrupt(hash, 'does not match its hash')
+  return decodeNode(hash, raw)
+}
+
+/** The verified, decoded node named `hash`. */
+export function loadNode(io: NodeIO, hash: string): Promise<IndexNode> {
+  const cache = cacheOf(io)
+  if (!cache) return fetchNode(io, hash)
+  const hit = cache.decoded.get(hash)
+  if (hit) return Promise.resolve(hit)
+  let pending = cache.loading.get(hash)
+  if (!pending) {
+    pending = fetchNode(io, hash).then(
+      node => {
+        cache.decoded.set(hash, node)
+        cache.loading.delete(hash)
+        return node
+      },
+      err => {
+        cache.loading.delete(hash)
+        throw err
+      },
+    )
+    cache.loading.set(hash, pending)
+  }
+  return pending
+}
+
+/** Loads the child a parent points at and checks it is what the parent says it is. */
+export async function loadChild(io: NodeIO, ref: NodeRef): Promise<IndexNode> {
+  const node = await loadNode(io, ref.hash)
+  if (node.level !== ref.level || node.count !== ref.count || lastIdOf(node) !== ref.lastId) {
+    throw corrupt(ref.hash, `is level ${node.level} with ${node.count} entries, but its parent says level ${ref.level} with ${ref.count} and another last id`)
+  }
+  return node
+}
+
+/** Lets a writer hand over a node it just made, so reading it back costs nothing. */
+export function rememberNode(io: NodeIO, hash: string, node: IndexNode): void {
+  cacheOf(io)?.decoded.set(hash, node)
+}

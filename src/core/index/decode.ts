@@ -1,0 +1,113 @@
+// Decoding is the trust boundary of the index: every node read goes through here, and anything
+// that is not exactly a node this code could have written is refused with CorruptObjectError
+// naming the object, instead of surfacing later as a wrong sample.
+import {decode} from '../codec.js'
+import {CorruptObjectError} from '../errors.js'
+import {INDEX_NODE_VERSION, INNER_KIND, InnerNode, LEAF_KIND, LeafNode, chunkIndexWidth, type IndexNode} from './node.js'
+
+const LEAF_KEYS = ['v', 'k', 'ids', 'chunks', 'chunkOf', 'offsets', 'lengths', 'crcs']
+const INNER_KEYS = ['v', 'k', 'level', 'children', 'counts', 'lastIds']
+/** Deeper than any tree the boundary rule can make (64 mix bits, at least 1 bit a level). */
+const MAX_LEVEL = 64
+
+class Malformed extends Error {}
+
+function fail(why: string): never {
+  throw new Malformed(why)
+}
+
+function bytes(value: unknown, name: string, unit: number): Uint8Array {
+  if (!(value instanceof Uint8Array)) fail(`${name} is not binary`)
+  if (value.length % unit !== 0) fail(`${name} length ${value.length} is not a multiple of ${unit}`)
+  return value
+}
+
+function counts(value: unknown, name: string, n: number, min: number): number[] {
+  if (!Array.isArray(value) || value.length !== n) fail(`${name} is not an array of ${n} numbers`)
+  for (const x of value) {
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min) fail(`${name} holds ${String(x)}`)
+  }
+  return value as number[]
+}
+
+function hexTable(value: Uint8Array): string[] {
+  const hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')
+  const table: string[] = []
+  for (let i = 0; i < hex.length; i += 64) table.push(hex.slice(i, i + 64))
+  return table
+}
+
+function exactKeys(obj: Record<string, unknown>, keys: string[]): void {
+  const actual = Object.keys(obj)
+  if (actual.length !== keys.length || keys.some((k, i) => actual[i] !== k)) fail(`fields are [${actual.join(', ')}]`)
+}
+
+function decodeLeaf(obj: Record<string, unknown>): LeafNode {
+  exactKeys(obj, LEAF_KEYS)
+  const ids = bytes(obj.ids, 'ids', 8)
+  const n = ids.length / 8
+  const table = hexTable(bytes(obj.chunks, 'chunks', 32))
+  if (n > 0 && (table.length === 0 || table.length > n)) fail(`chunk table of ${table.length} for ${n} entries`)
+  if (n === 0 && table.length !== 0) fail('empty leaf with a chunk table')
+  if (new Set(table).size !== table.length) fail('chunk table repeats a chunk')
+  const width = chunkIndexWidth(table.length)
+  const rawChunkOf = bytes(obj.chunkOf, 'chunkOf', 1)
+  if (rawChunkOf.length !== width * n) fail(`chunkOf has ${rawChunkOf.length} bytes, expected ${width * n}`)
+  const view = new DataView(rawChunkOf.buffer, rawChunkOf.byteOffset, rawChunkOf.byteLength)
+  const chunkOf = new Uint32Array(n)
+  let seen = 0
+  for (let j = 0; j < n; j++) {
+    const t = width === 1 ? rawChunkOf[j] : width === 2 ? view.getUint16(2 * j, true) : view.getUint32(4 * j, true)
+    // The writer numbers chunks by first appearance; anything else is not a canonical node.
+    if (t > seen) fail(`chunkOf[${j}] = ${t} skips ahead of first appearance`)
+    if (t === seen) seen++
+    chunkOf[j] = t
+  }
+  if (seen !== table.length) fail('chunk table has unused chunks')
+  const offsets = counts(obj.offsets, 'offsets', n, 0)
+  const lengths = counts(obj.lengths, 'lengths', n, 0)
+  const crcs = bytes(obj.crcs, 'crcs', 4)
+  if (crcs.length !== 4 * n) fail(`crcs has ${crcs.length} bytes, expected ${4 * n}`)
+  return new LeafNode(ids, table, chunkOf, offsets, lengths, crcs)
+}
+
+function decodeInner(obj: Record<string, unknown>): InnerNode {
+  exactKeys(obj, INNER_KEYS)
+  const level = obj.level
+  if (typeof level !== 'number' || !Number.isInteger(level) || level < 1 || level > MAX_LEVEL) fail(`level ${String(level)}`)
+  const children = hexTable(bytes(obj.children, 'children', 32))
+  if (children.length === 0) fail('inner node without children')
+  const childCounts = counts(obj.counts, 'counts', children.length, 1)
+  const lastIds = bytes(obj.lastIds, 'lastIds', 8)
+  if (lastIds.length !== 8 * children.length) fail(`lastIds has ${lastIds.length} bytes for ${children.length} children`)
+  const node = new InnerNode(level, children, childCounts, lastIds)
+  if (!Number.isSafeInteger(node.count)) fail('total count overflows')
+  return node
+}
+
+/** Decodes and validates the bytes of index node `hash` (the hash is only used to name it). */
+export function decodeNode(hash: string, raw: Uint8Array): IndexNode {
+  let obj: unknown
+  try {
+    obj = decode(raw)
+  } catch (err) {
+    throw corrupt(hash, `is not msgpack (${(err as Error).message})`)
+  }
+  try {
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) fail('not a map')
+    const rec = obj as Record<string, unknown>
+    if (rec.v !== INDEX_NODE_VERSION) {
+      throw corrupt(hash, `has unknown index node format version ${String(rec.v)} (this lake reads version ${INDEX_NODE_VERSION})`, 'upgrade lake if the dataset was written by a newer version')
+    }
+    if (rec.k === LEAF_KIND) return decodeLeaf(rec)
+    if (rec.k === INNER_KIND) return decodeInner(rec)
+    fail(`unknown kind ${JSON.stringify(rec.k)}`)
+  } catch (err) {
+    if (err instanceof Malformed) throw corrupt(hash, `is malformed: ${err.message}`)
+    throw err
+  }
+}
+
+export function corrupt(hash: string, what: string, hint = 'run `lake fsck` to find damaged objects'): CorruptObjectError {
+  return new CorruptObjectError(`index node ${hash} ${what}`, {hint, data: {hash}})
+}
