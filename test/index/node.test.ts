@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {encode} from '../../src/core/codec.js'
-import {CorruptObjectError} from '../../src/core/errors.js'
+import {CorruptObjectError, FormatVersionError} from '../../src/core/errors.js'
 import {sha256hex} from '../../src/core/hash.js'
 import {buildIndex, decodeNode, getEntry, indexLength, INDEX_NODE_VERSION} from '../../src/core/index/index.js'
 import {InnerNode, LeafNode, encodeNode} from '../../src/core/index/node.js'
@@ -46,7 +46,7 @@ describe('index node encoding', () => {
   const leafFields = () => {
     const leaf = LeafNode.fromEntries([makeEntry(1), makeEntry(2)])
     return {
-      v: INDEX_NODE_VERSION, k: 'leaf', ids: leaf.ids, chunks: Buffer.from(leaf.chunkTable.join(''), 'hex'),
+      kind: 'index-leaf', v: INDEX_NODE_VERSION, ids: leaf.ids, chunks: Buffer.from(leaf.chunkTable.join(''), 'hex'),
       chunkOf: Uint8Array.from(leaf.chunkOf), offsets: leaf.offsets, lengths: leaf.lengths, crcs: leaf.crcs,
     } as Record<string, unknown>
   }
@@ -55,10 +55,14 @@ describe('index node encoding', () => {
     assert.equal(decodeNode(HASH, encode(leafFields())).kind, 'leaf')
   })
 
-  it('refuses unknown versions and kinds', () => {
-    refusedAsCorrupt(() => decodeNode(HASH, encode({...leafFields(), v: 2})))
-    refusedAsCorrupt(() => decodeNode(HASH, encode({...leafFields(), k: 'twig'})))
-    refusedAsCorrupt(() => decodeNode(HASH, encode([1, 'leaf'])))
+  it('refuses a newer format version as such, and other versions and kinds as corrupt', () => {
+    assert.throws(() => decodeNode(HASH, encode({...leafFields(), v: 2})), (err: unknown) => err instanceof FormatVersionError && err.code === 'FORMAT_VERSION' && err.message.includes(HASH))
+    assert.throws(() => decodeNode(HASH, encode({...leafFields(), kind: 'index-twig', v: 2})), FormatVersionError)
+    refusedAsCorrupt(() => decodeNode(HASH, encode({...leafFields(), kind: 'index-twig'})))
+    refusedAsCorrupt(() => decodeNode(HASH, encode({...leafFields(), v: 0})))
+    refusedAsCorrupt(() => decodeNode(HASH, encode({...leafFields(), v: '1'})))
+    refusedAsCorrupt(() => decodeNode(HASH, encode({...leafFields(), kind: 'commit'})))
+    refusedAsCorrupt(() => decodeNode(HASH, encode(['index-leaf', 1])))
     refusedAsCorrupt(() => decodeNode(HASH, Buffer.from([0xc1]))) // never-used msgpack byte
   })
 
@@ -73,10 +77,10 @@ describe('index node encoding', () => {
       {...leafFields(), chunkOf: Uint8Array.from([1, 0])},
       {...leafFields(), chunks: new Uint8Array(31)},
       {...leafFields(), extra: 1},
-      {v: 1, k: 'inner', level: 0, children: new Uint8Array(32), counts: [1], lastIds: new Uint8Array(8)},
-      {v: 1, k: 'inner', level: 1, children: new Uint8Array(0), counts: [], lastIds: new Uint8Array(0)},
-      {v: 1, k: 'inner', level: 1, children: new Uint8Array(32), counts: [0], lastIds: new Uint8Array(8)},
-      {v: 1, k: 'inner', level: 1, children: new Uint8Array(64), counts: [1, 2], lastIds: new Uint8Array(8)},
+      {kind: 'index-inner', v: 1, level: 0, children: new Uint8Array(32), counts: [1], lastIds: new Uint8Array(8)},
+      {kind: 'index-inner', v: 1, level: 1, children: new Uint8Array(0), counts: [], lastIds: new Uint8Array(0)},
+      {kind: 'index-inner', v: 1, level: 1, children: new Uint8Array(32), counts: [0], lastIds: new Uint8Array(8)},
+      {kind: 'index-inner', v: 1, level: 1, children: new Uint8Array(64), counts: [1, 2], lastIds: new Uint8Array(8)},
     ]
     for (const fields of cases) refusedAsCorrupt(() => decodeNode(HASH, encode(fields)))
   })
@@ -98,7 +102,7 @@ describe('index node encoding', () => {
     const top = decodeNode(root, io.objects.get(root)!) as InnerNode
     // Swap two children: every node still hashes right, but counts and last ids disagree.
     const children = [top.children[1], top.children[0], ...top.children.slice(2)]
-    const forged = encode({v: 1, k: 'inner', level: top.level, children: Buffer.from(children.join(''), 'hex'), counts: top.counts, lastIds: top.lastIds})
+    const forged = encode({kind: 'index-inner', v: 1, level: top.level, children: Buffer.from(children.join(''), 'hex'), counts: top.counts, lastIds: top.lastIds})
     const forgedRoot = await io.write(forged)
     assert.notEqual(top.lastIdAt(0), top.lastIdAt(1))
     await assert.rejects(getEntry(io, forgedRoot, 0), CorruptObjectError)

@@ -2,11 +2,11 @@
 // that is not exactly a node this code could have written is refused with CorruptObjectError
 // naming the object, instead of surfacing later as a wrong sample.
 import {decode} from '../codec.js'
-import {CorruptObjectError} from '../errors.js'
-import {INDEX_NODE_VERSION, INNER_KIND, InnerNode, LEAF_KIND, LeafNode, chunkIndexWidth, type IndexNode} from './node.js'
+import {CorruptObjectError, FormatVersionError} from '../errors.js'
+import {INDEX_NODE_VERSION, INNER_TAG, InnerNode, LEAF_TAG, LeafNode, chunkIndexWidth, type IndexNode} from './node.js'
 
-const LEAF_KEYS = ['v', 'k', 'ids', 'chunks', 'chunkOf', 'offsets', 'lengths', 'crcs']
-const INNER_KEYS = ['v', 'k', 'level', 'children', 'counts', 'lastIds']
+const LEAF_KEYS = ['kind', 'v', 'ids', 'chunks', 'chunkOf', 'offsets', 'lengths', 'crcs']
+const INNER_KEYS = ['kind', 'v', 'level', 'children', 'counts', 'lastIds']
 /** Deeper than any tree the boundary rule can make (64 mix bits, at least 1 bit a level). */
 const MAX_LEVEL = 64
 
@@ -96,12 +96,15 @@ export function decodeNode(hash: string, raw: Uint8Array): IndexNode {
   try {
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) fail('not a map')
     const rec = obj as Record<string, unknown>
-    if (rec.v !== INDEX_NODE_VERSION) {
-      throw corrupt(hash, `has unknown index node format version ${String(rec.v)} (this lake reads version ${INDEX_NODE_VERSION})`, 'upgrade lake if the dataset was written by a newer version')
+    // As for every object (docs/FORMAT.md): a newer version is not damage, it needs a newer lake
+    // (which may also have new kinds of index node).
+    const indexKind = typeof rec.kind === 'string' && rec.kind.startsWith('index-')
+    if (indexKind && typeof rec.v === 'number' && Number.isInteger(rec.v) && rec.v > INDEX_NODE_VERSION) {
+      throw new FormatVersionError(`index node ${hash} has format version ${rec.v}; this lake reads up to ${INDEX_NODE_VERSION}`, {hint: 'upgrade lake', data: {hash}})
     }
-    if (rec.k === LEAF_KIND) return decodeLeaf(rec)
-    if (rec.k === INNER_KIND) return decodeInner(rec)
-    fail(`unknown kind ${JSON.stringify(rec.k)}`)
+    if (rec.kind !== LEAF_TAG && rec.kind !== INNER_TAG) fail(`kind ${JSON.stringify(rec.kind)} is not an index node`)
+    if (rec.v !== INDEX_NODE_VERSION) fail(`format version ${String(rec.v)}`)
+    return rec.kind === LEAF_TAG ? decodeLeaf(rec) : decodeInner(rec)
   } catch (err) {
     if (err instanceof Malformed) throw corrupt(hash, `is malformed: ${err.message}`)
     throw err

@@ -7,8 +7,12 @@ import {isHash} from '../hash.js'
 import type {IndexEntry, NodeRef} from './types.js'
 
 export const INDEX_NODE_VERSION = 1
+/** Kinds of decoded nodes in memory. */
 export const LEAF_KIND = 'leaf'
 export const INNER_KIND = 'inner'
+/** The `kind` tags on disk: like every object of the project, a node says what it is first. */
+export const LEAF_TAG = 'index-leaf'
+export const INNER_TAG = 'index-inner'
 
 const MAX_U64 = (1n << 64n) - 1n
 
@@ -195,8 +199,8 @@ export function encodeNode(node: IndexNode): Uint8Array {
       else view.setUint32(4 * j, node.chunkOf[j], true)
     }
     return encode({
+      kind: LEAF_TAG,
       v: INDEX_NODE_VERSION,
-      k: LEAF_KIND,
       ids: node.ids,
       chunks: Buffer.from(node.chunkTable.join(''), 'hex'),
       chunkOf,
@@ -206,8 +210,8 @@ export function encodeNode(node: IndexNode): Uint8Array {
     })
   }
   return encode({
+    kind: INNER_TAG,
     v: INDEX_NODE_VERSION,
-    k: INNER_KIND,
     level: node.level,
     children: Buffer.from(node.children.join(''), 'hex'),
     counts: node.counts,
