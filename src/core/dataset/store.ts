@@ -6,7 +6,7 @@ import {CorruptObjectError, IndexOutOfRangeError, UnknownTensorError} from '../e
 import {chunkPayload, rawSampleByteRange} from '../format/chunk.js'
 import {decodeSample, type SampleValue} from '../format/sample.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
-import {cachedNodeIO, getEntry, readEntries, type IndexEntry, type NodeIO} from '../index/index.js'
+import {cachedNodeIO, getEntry, readEntryBatches, type IndexEntry, type NodeIO} from '../index/index.js'
 import type {ObjectDb} from '../storage/objects.js'
 import {decodeCommit, encodeCommit, type Commit} from '../version/commit.js'
 import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} from './version-root.js'
@@ -111,7 +111,7 @@ export class DataStore {
       throw new IndexOutOfRangeError(`range ${start}:${end} is out of range for tensor '${t.meta.name}' (length ${t.length})`)
     }
     const prefetch = opts.prefetch ?? 4
-    const groups = groupByChunk(readEntries(this.nodes, t.index, start, end))
+    const groups = groupByChunk(readEntryBatches(this.nodes, t.index, start, end))
     const inflight: Promise<{entries: IndexEntry[]; payload: Uint8Array}>[] = []
     let index = start
     const iterator = groups[Symbol.asyncIterator]()
@@ -142,14 +142,16 @@ export class DataStore {
   }
 }
 
-async function* groupByChunk(entries: AsyncIterable<IndexEntry>): AsyncGenerator<IndexEntry[]> {
+async function* groupByChunk(batches: AsyncIterable<IndexEntry[]>): AsyncGenerator<IndexEntry[]> {
   let group: IndexEntry[] = []
-  for await (const e of entries) {
-    if (group.length > 0 && group[0].chunk !== e.chunk) {
-      yield group
-      group = []
+  for await (const batch of batches) {
+    for (const e of batch) {
+      if (group.length > 0 && group[0].chunk !== e.chunk) {
+        yield group
+        group = []
+      }
+      group.push(e)
     }
-    group.push(e)
   }
   if (group.length > 0) yield group
 }

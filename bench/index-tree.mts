@@ -1,8 +1,9 @@
+// Micro-benchmark of the sample index (build/get/edit/diff at 1M entries): npx tsx bench/index-tree.mts
 // Timings of the sample index at 1M entries (default params, in-memory NodeIO). Not a test:
 // run with `npx tsx test/index/bench.mts`; prints JSON lines (move to bench/ when it exists).
 import {randomBytes} from 'node:crypto'
-import {buildIndex, cachedNodeIO, diffIndexes, editIndex, getEntries, getEntry, type IndexEntry} from '../../src/core/index/index.js'
-import {MemoryNodeIO, location, makeEntry, treeDepth} from './helpers.js'
+import {buildIndex, cachedNodeIO, diffIndexes, editIndex, getEntries, getEntry, type IndexEntry} from '../src/core/index/index.js'
+import {MemoryNodeIO, location, makeEntry, treeDepth} from '../test/index/helpers.js'
 
 const N = Number(process.env.N ?? 1_000_000)
 const CHUNK = 'c'.repeat(64)
