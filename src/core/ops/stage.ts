@@ -31,7 +31,9 @@ export async function stageChange(repo: Repo, action: string, build: (builder: C
     const now = await readState(repo, db)
     requireBranch(now.head, actionVerb(action))
     if (now.staged.root !== before.staged.root || now.staged.base !== before.staged.base) {
-      if (!isAppendOnly(cs) || now.staged.base !== before.staged.base) {
+      // Appends do not depend on positions, so they can land on whatever is staged now (even on a
+      // new commit made meanwhile); updates and deletes name positions of the state they read.
+      if (!isAppendOnly(cs) || now.head.branch !== before.head.branch) {
         throw new ConcurrentChangeError(`another lake process changed the dataset while '${action}' ran; nothing was staged`, {hint: 'run the command again'})
       }
       applied = await applyChangeset(repo.data, await repo.data.getRoot(now.staged.root), cs)
