@@ -10,7 +10,15 @@
 // Samples are addressed by (offset, length) in the uncompressed payload; the per-version index
 // stores those, so a chunk needs no table of its own. A raw chunk can serve one sample with a
 // ranged read (rawSampleByteRange); an lz4 chunk must be read and decompressed whole.
-import {compressSync, uncompressSync} from 'lz4-napi'
+import {createRequire} from 'node:module'
+
+// lz4-napi is a native module: load it on first use, so commands that never touch an lz4 chunk
+// (log, status, branch, ...) start faster.
+type Lz4 = {compressSync(b: Uint8Array): Buffer; uncompressSync(b: Uint8Array): Buffer}
+let lz4: Lz4 | undefined
+const loadLz4 = (): Lz4 => (lz4 ??= createRequire(import.meta.url)('lz4-napi') as Lz4)
+const compressSync = (b: Uint8Array) => loadLz4().compressSync(b)
+const uncompressSync = (b: Uint8Array) => loadLz4().uncompressSync(b)
 import {CorruptObjectError} from '../errors.js'
 import type {TensorMeta} from './tensor-meta.js'
 
