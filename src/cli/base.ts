@@ -50,8 +50,10 @@ export abstract class LakeCommand extends Command {
     process.exitCode = exit
     const json = this.jsonEnabled() ? this.toErrorJson(err) : undefined
     if (json !== undefined) this.logJson(json)
-    this.logToStderr(`error: ${plain(err.message)}`)
-    if (hint) this.logToStderr(`hint: ${hint}`)
+    // Straight to stderr: oclif's logToStderr is silent under --json, and CLI.md wants the
+    // error and hint lines there with --json too.
+    process.stderr.write(`error: ${plain(err.message)}\n`)
+    if (hint) process.stderr.write(`hint: ${hint}\n`)
   }
 }
 
