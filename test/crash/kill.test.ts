@@ -10,7 +10,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {Dataset} from '../../src/index.js'
-import {lake, lakeOk, prng, requireBuild, snapshotDir, startLake, testSeed, type LakeRun} from './cli.js'
+import {lake, lakeOk, prng, requireBuild, snapshotDir, startLake, testSeed} from './cli.js'
 
 const TRIALS = Number(process.env.LAKE_CRASH_TRIALS ?? 4)
 const INIT_TRIALS = 4
@@ -42,41 +42,79 @@ async function exportMatches(ds: Dataset, c: Committed, scratch: string): Promis
   await fs.rm(out, {recursive: true, force: true})
 }
 
-/**
- * A random moment of add + commit: mostly inside the part of add or commit after start-up (where
- * they write objects and events), sometimes anywhere, start-up included.
- */
-function killTime(rand: () => number, t: {startup: number; add: number; commit: number}): number {
-  const total = t.add + t.commit
-  if (rand() < 0.15) return rand() * total
-  const from = Math.min(t.startup * 0.8, t.add * 0.5)
-  return rand() < 0.6 ? from + rand() * (t.add - from) : t.add + from + rand() * (t.commit - from) * 1.1
+/** Object files in the dataset (objects/xx/<hash>), and the store's leftover temp files. */
+async function countObjects(dsDir: string): Promise<{objects: number; temp: number}> {
+  const out = {objects: 0, temp: 0}
+  const base = path.join(dsDir, '.lake', 'objects')
+  for (const sub of await fs.readdir(base).catch(() => [])) {
+    for (const name of await fs.readdir(path.join(base, sub)).catch(() => [] as string[])) {
+      if (/^[0-9a-f]{40,}$/.test(name)) out.objects++
+      else if (name.startsWith('.lake-')) out.temp++
+    }
+    if (sub.startsWith('.lake-')) out.temp++
+  }
+  return out
 }
 
-type Phase = 'add' | 'between' | 'commit' | 'none'
+/**
+ * When to kill: at a random time from the start of add (start-up included), when add has written
+ * its n-th new object (mid-import), when commit has written its commit object (just before or
+ * just after its event), or at a random time into commit. Object triggers follow the work itself,
+ * so they hit the same windows however loaded the machine is.
+ */
+type Trigger =
+  | {kind: 'time'; ms: number}
+  | {kind: 'add-objects'; n: number}
+  | {kind: 'commit-object'}
+  | {kind: 'commit-time'; ms: number}
 
-/** Runs add then commit, and kill -9s whichever is running `killAt` ms after the start. */
-async function addCommitKilledAt(dsDir: string, data: string, message: string, killAt: number) {
-  let current: ReturnType<typeof startLake> | undefined
-  let fired = false
-  const timer = setTimeout(() => {
-    fired = true
-    current?.child.kill('SIGKILL')
-  }, killAt)
-  try {
-    current = startLake(['add', data, '-C', dsDir, '--json'])
-    const add = await current.done
-    if (add.signal === 'SIGKILL') return {phase: 'add' as Phase, add}
-    assert.equal(add.code, 0, `add: ${add.stderr}`)
-    if (fired) return {phase: 'between' as Phase, add}
-    current = startLake(['commit', '-m', message, '-C', dsDir, '--json'])
-    const commit: LakeRun = await current.done
-    if (commit.signal === 'SIGKILL') return {phase: 'commit' as Phase, add, commit}
-    assert.equal(commit.code, 0, `commit: ${commit.stderr}`)
-    return {phase: 'none' as Phase, add, commit}
-  } finally {
-    clearTimeout(timer)
-  }
+function pickTrigger(rand: () => number, t: {add: number; commit: number; addObjects: number}): Trigger {
+  const r = rand()
+  if (r < 0.25) return {kind: 'time', ms: rand() * (t.add + t.commit)}
+  if (r < 0.65) return {kind: 'add-objects', n: 1 + Math.floor(rand() * t.addObjects)}
+  if (r < 0.85) return {kind: 'commit-object'}
+  return {kind: 'commit-time', ms: rand() * t.commit}
+}
+
+const describeTrigger = (t: Trigger) => ('ms' in t ? `${t.kind} ${t.ms.toFixed(0)}ms` : 'n' in t ? `${t.kind} ${t.n}` : t.kind)
+
+/** Kills the child when `when` says so (polled), or leaves it alone once it exits. */
+function killWhen(child: ReturnType<typeof startLake>, when: () => Promise<boolean>): void {
+  let exited = false
+  void child.done.then(() => (exited = true))
+  void (async () => {
+    while (!exited) {
+      if (await when()) {
+        child.child.kill('SIGKILL')
+        return
+      }
+      await new Promise((r) => setTimeout(r, 2))
+    }
+  })()
+}
+
+type Phase = 'add' | 'commit' | 'none'
+
+/** Runs add then commit, and kill -9s one of them as the trigger says. */
+async function addCommitKilled(dsDir: string, data: string, message: string, trigger: Trigger) {
+  const started = performance.now()
+  const objectsAtStart = (await countObjects(dsDir)).objects
+  const add = startLake(['add', data, '-C', dsDir, '--json'])
+  if (trigger.kind === 'time') killWhen(add, async () => performance.now() - started >= trigger.ms)
+  if (trigger.kind === 'add-objects') killWhen(add, async () => (await countObjects(dsDir)).objects >= objectsAtStart + trigger.n)
+  const addRun = await add.done
+  if (addRun.signal === 'SIGKILL') return 'add' as Phase
+  assert.equal(addRun.code, 0, `add: ${addRun.stderr}`)
+  const objectsAfterAdd = (await countObjects(dsDir)).objects
+  const commitStarted = performance.now()
+  const commit = startLake(['commit', '-m', message, '-C', dsDir, '--json'])
+  if (trigger.kind === 'time') killWhen(commit, async () => performance.now() - started >= trigger.ms)
+  if (trigger.kind === 'commit-time') killWhen(commit, async () => performance.now() - commitStarted >= trigger.ms)
+  if (trigger.kind === 'commit-object') killWhen(commit, async () => (await countObjects(dsDir)).objects > objectsAfterAdd)
+  const commitRun = await commit.done
+  if (commitRun.signal === 'SIGKILL') return 'commit' as Phase
+  assert.equal(commitRun.code, 0, `commit: ${commitRun.stderr}`)
+  return 'none' as Phase
 }
 
 describe('crash: kill -9 of the CLI', function () {
@@ -86,7 +124,7 @@ describe('crash: kill -9 of the CLI', function () {
   let root: string
   let dsDir: string
   let data: string
-  const timing = {startup: 0, init: 0, add: 0, commit: 0}
+  const timing = {startup: 0, init: 0, add: 0, commit: 0, addObjects: 0}
   const committed: Committed[] = []
 
   before(async () => {
@@ -96,14 +134,24 @@ describe('crash: kill -9 of the CLI', function () {
     dsDir = path.join(root, 'ds')
     data = path.join(root, 'data')
     timing.init = (await lakeOk(['init', dsDir])).ms
+    // Small chunks: an add writes many objects, so a kill lands between many different writes.
+    await lakeOk(['config', 'chunk.size', '65536', '-C', dsDir])
     await mutate(data, rand, 0, 200) // ~5 MB in 200 files: an add takes about a second
-    const files = await snapshotDir(data)
-    timing.add = (await lakeOk(['add', data, '-C', dsDir, '--json'])).ms
-    const commit = await lakeOk(['commit', '-m', 'base', '-C', dsDir, '--json'])
-    timing.commit = commit.ms
+    let files = await snapshotDir(data)
+    await lakeOk(['add', data, '-C', dsDir, '--json'])
+    let commit = await lakeOk(['commit', '-m', 'base', '-C', dsDir, '--json'])
     committed.push({id: commit.json.commit, message: 'base', files})
+    // Calibrate on an add like the trials' ones.
+    await mutate(data, rand, 0.5, 30)
+    files = await snapshotDir(data)
+    const objectsBefore = (await countObjects(dsDir)).objects
+    timing.add = (await lakeOk(['add', data, '-C', dsDir, '--json'])).ms
+    timing.addObjects = (await countObjects(dsDir)).objects - objectsBefore
+    commit = await lakeOk(['commit', '-m', 'calibration', '-C', dsDir, '--json'])
+    timing.commit = commit.ms
+    committed.push({id: commit.json.commit, message: 'calibration', files})
     timing.startup = (await lakeOk(['status', '-C', dsDir])).ms
-    console.log(`      uninterrupted: status ${timing.startup.toFixed(0)} ms, init ${timing.init.toFixed(0)} ms, add ${timing.add.toFixed(0)} ms, commit ${timing.commit.toFixed(0)} ms`)
+    console.log(`      uninterrupted: add writes ${timing.addObjects} objects; status ${timing.startup.toFixed(0)} ms, init ${timing.init.toFixed(0)} ms, add ${timing.add.toFixed(0)} ms, commit ${timing.commit.toFixed(0)} ms`)
   })
 
   after(() => root && fs.rm(root, {recursive: true, force: true}))
@@ -114,10 +162,9 @@ describe('crash: kill -9 of the CLI', function () {
       await mutate(data, rand, trial + 1, 30)
       const files = await snapshotDir(data)
       const message = `trial-${trial}`
-      const killAt = killTime(rand, timing)
-      const {phase} = await addCommitKilledAt(dsDir, data, message, killAt)
-      phases.push(`${killAt.toFixed(0)}ms→${phase}`)
-      const what = `trial ${trial} (killed at ${killAt.toFixed(0)} ms, during ${phase})`
+      const trigger = pickTrigger(rand, timing)
+      const phase = await addCommitKilled(dsDir, data, message, trigger)
+      const what = `trial ${trial} (kill on ${describeTrigger(trigger)}, killed during ${phase})`
 
       // The next command works, with no cleanup.
       const status = await lake(['status', '-C', dsDir, '--json'])
@@ -131,7 +178,8 @@ describe('crash: kill -9 of the CLI', function () {
         const before = committed.map((c) => c.id).reverse()
         const landed = log[0]?.message === message
         if (phase === 'none') assert.ok(landed, `${what}: a commit that exited 0 is in the log`)
-        if (phase === 'add' || phase === 'between') assert.ok(!landed, `${what}: no commit ran`)
+        if (phase === 'add') assert.ok(!landed, `${what}: no commit ran`)
+        phases.push(`${describeTrigger(trigger)}→${phase}${phase === 'commit' ? (landed ? ' (landed)' : ' (not landed)') : ''}`)
         assert.deepEqual(log.map((e) => e.commit).slice(landed ? 1 : 0), before, `${what}: the log holds exactly the earlier commits`)
         // Every earlier commit still opens with its tensors; one of them, at random, exports byte-identical.
         for (const c of committed) {
@@ -163,7 +211,7 @@ describe('crash: kill -9 of the CLI', function () {
       for (const c of committed) await exportMatches(ds, c, root)
       const fsck = await ds.fsck()
       assert.ok(fsck.ok, JSON.stringify(fsck.problems))
-      console.log(`      ${committed.length} commits intact; fsck: ${fsck.checked} objects, ${fsck.dangling} dangling`)
+      console.log(`      ${committed.length} commits intact; fsck: ${fsck.checked} objects, ${fsck.dangling} dangling; store temp files left: ${(await countObjects(dsDir)).temp}`)
     } finally {
       await ds.close()
     }
@@ -174,14 +222,26 @@ describe('crash: kill -9 of the CLI', function () {
     let leftovers = 0
     for (let trial = 0; trial < INIT_TRIALS; trial++) {
       const dir = path.join(root, `init-${trial}`)
-      // Mostly after node and the command's modules have loaded, where init does its work.
-      const killAt = timing.startup * 0.7 + rand() * (timing.init - timing.startup * 0.7) * 1.1
+      // Half the kills at a random time (mostly start-up), half a few ms after init made its temp dir.
       const run = startLake(['init', dir])
-      const timer = setTimeout(() => run.child.kill('SIGKILL'), killAt)
+      const started = performance.now()
+      let trigger: string
+      if (trial % 2 === 0) {
+        const ms = rand() * timing.init
+        trigger = `time ${ms.toFixed(0)}ms`
+        killWhen(run, async () => performance.now() - started >= ms)
+      } else {
+        const delay = rand() * 30
+        trigger = `temp dir + ${delay.toFixed(0)}ms`
+        let seen = 0
+        killWhen(run, async () => {
+          if (!seen && (await fs.readdir(dir).catch(() => [] as string[])).some((n) => n.startsWith('.lake.init-'))) seen = performance.now()
+          return seen > 0 && performance.now() - seen >= delay
+        })
+      }
       const result = await run.done
-      clearTimeout(timer)
       const made = existsSync(path.join(dir, '.lake'))
-      outcomes.push(`${killAt.toFixed(0)}ms→${result.signal ?? `exit ${result.code}`}${made ? ', dataset' : ', none'}`)
+      outcomes.push(`${trigger}→${result.signal ?? `exit ${result.code}`}${made ? ', dataset' : ', none'}`)
       if (!made) {
         assert.notEqual(result.code, 0, 'an init that reported success made the dataset')
         await lakeOk(['init', dir])
