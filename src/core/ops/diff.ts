@@ -1,0 +1,112 @@
+// `lake diff`: what changed between two versions (or a version and the staged state), per tensor,
+// by sample identity. Cost follows the change: see dataset/diff.ts.
+import type {Repo} from '../repo/repo.js'
+import {diffRoots, toRanges, type TensorDiff} from '../dataset/diff.js'
+import type {VersionRoot} from '../dataset/version-root.js'
+import {sampleToJson} from '../format/sample-json.js'
+import {decodeSample} from '../format/sample.js'
+import {UnknownTensorError} from '../errors.js'
+import {revisionSource} from '../version/source.js'
+import {resolveRevision} from '../version/resolve.js'
+import {commitRoot, readState} from './state.js'
+
+export const STAGED = 'STAGED'
+
+export interface DiffTensorJson {
+  name: string
+  status: 'added' | 'removed' | 'modified'
+  added: [number, number][]
+  updated: number[]
+  deleted: number[]
+  metaChanged: boolean
+  values?: {
+    added: {index: number; value: unknown}[]
+    updated: {index: number; old: unknown; new: unknown}[]
+    deleted: {index: number; value: unknown}[]
+    truncated: boolean
+  }
+}
+
+export interface DiffResult {
+  from: string | null
+  to: string
+  tensors: DiffTensorJson[]
+}
+
+export interface DiffOptions {
+  /** Only this tensor. */
+  tensor?: string
+  /** Include sample values (needs `tensor`), at most `limit` per kind. */
+  values?: boolean
+  limit?: number
+}
+
+/** `lake diff` (HEAD vs staged), `lake diff A` (A vs staged), `lake diff A B`. */
+export async function diff(repo: Repo, a?: string, b?: string, opts: DiffOptions = {}): Promise<DiffResult> {
+  const ends = await repo.withDb(async (db) => {
+    const src = revisionSource(db)
+    const state = await readState(repo, db)
+    const from = a ? await resolveRevision(src, a) : state.head.commit
+    const to = b ? await resolveRevision(src, b) : STAGED
+    return {from, to, fromRoot: from ? await commitRoot(repo, from) : state.baseRoot, toRoot: b ? await commitRoot(repo, to) : state.staged.root}
+  })
+  const rootA = await repo.data.getRoot(ends.fromRoot)
+  const rootB = await repo.data.getRoot(ends.toRoot)
+  let diffs = await diffRoots(repo.data, rootA, rootB)
+  if (opts.tensor) {
+    if (!rootA.tensors[opts.tensor] && !rootB.tensors[opts.tensor]) throw new UnknownTensorError(`unknown tensor '${opts.tensor}' in either version`)
+    diffs = diffs.filter((d) => d.name === opts.tensor)
+  }
+  const tensors: DiffTensorJson[] = []
+  for (const d of diffs) {
+    const json: DiffTensorJson = {name: d.name, status: d.status, added: toRanges(d.added), updated: d.updated, deleted: d.deleted, metaChanged: d.metaChanged}
+    if (opts.values && opts.tensor) json.values = await sampleValues(repo, rootA, rootB, d, opts.limit ?? 20)
+    tensors.push(json)
+  }
+  return {from: ends.from, to: ends.to, tensors}
+}
+
+async function sampleValues(repo: Repo, a: VersionRoot, b: VersionRoot, d: TensorDiff, limit: number) {
+  const read = async (root: VersionRoot, index: number) => {
+    const t = root.tensors[d.name]
+    return sampleToJson(t.meta, decodeSample(t.meta, await repo.data.sampleBytes(t.meta, await repo.data.entry(t, index))))
+  }
+  const added = await Promise.all(d.added.slice(0, limit).map(async (index) => ({index, value: await read(b, index)})))
+  // An updated sample's old value sits at its position in A: map B positions back through the diff.
+  const toA = positionMapBtoA(d)
+  const updated = await Promise.all(d.updated.slice(0, limit).map(async (index) => ({index, old: await read(a, toA(index)), new: await read(b, index)})))
+  const deleted = await Promise.all(d.deleted.slice(0, limit).map(async (index) => ({index, value: await read(a, index)})))
+  return {added, updated, deleted, truncated: d.added.length > limit || d.updated.length > limit || d.deleted.length > limit}
+}
+
+/**
+ * Samples never change relative order (edits delete, update in place and append; merges keep
+ * ours' order), so the k-th sample of B that is not added is the k-th sample of A that is not
+ * deleted. This maps B positions to A positions from the diff alone.
+ */
+export function positionMapBtoA(d: {added: number[]; deleted: number[]}): (b: number) => number {
+  return (b: number) => {
+    const k = b - countBelow(d.added, b)
+    // The k-th (0-based) position of A not in `deleted`.
+    let lo = k
+    let hi = k + d.deleted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (mid - countBelow(d.deleted, mid + 1) >= k) hi = mid
+      else lo = mid + 1
+    }
+    return lo
+  }
+}
+
+/** Number of sorted values < x. */
+export function countBelow(sorted: number[], x: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (sorted[mid] < x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
