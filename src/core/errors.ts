@@ -58,5 +58,8 @@ export class DirtyStateError extends define('DIRTY_STATE') {}
 export class RefExistsError extends define('REF_EXISTS') {}
 export class UnknownRefError extends define('UNKNOWN_REF') {}
 export class ConcurrentChangeError extends define('CONCURRENT_CHANGE') {}
+export class MergeConflictError extends define('MERGE_CONFLICT') {}
+export class UnrelatedHistoriesError extends define('UNRELATED_HISTORIES') {}
+export class SelfMergeError extends define('SELF_MERGE') {}
 // usage
 export class UsageError extends define('USAGE', 2) {}

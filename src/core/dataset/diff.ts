@@ -53,3 +53,35 @@ export function toRanges(positions: number[]): [number, number][] {
   }
   return out
 }
+
+/**
+ * Samples never change relative order (edits delete, update in place and append; merges keep
+ * ours' order), so the k-th sample of B that is not added is the k-th sample of A that is not
+ * deleted. This maps B positions to A positions from the diff alone.
+ */
+export function positionMapBtoA(d: {added: number[]; deleted: number[]}): (b: number) => number {
+  return (b: number) => {
+    const k = b - countBelow(d.added, b)
+    // The k-th (0-based) position of A not in `deleted`.
+    let lo = k
+    let hi = k + d.deleted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (mid - countBelow(d.deleted, mid + 1) >= k) hi = mid
+      else lo = mid + 1
+    }
+    return lo
+  }
+}
+
+/** Number of sorted values < x. */
+export function countBelow(sorted: number[], x: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (sorted[mid] < x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}

@@ -10,6 +10,8 @@ export interface CommitGraphEntry {
   time: number
   /** Number of first-parent steps to the root commit. */
   depth: number
+  /** Generation: 1 + the largest generation of its parents (roots: 1). Merge-base search uses it. */
+  gen: number
   parents: string[]
   /** fp[k] = the first-parent ancestor 2^k steps back: ~N and @{time} in O(log n) reads. */
   fp: string[]
@@ -75,6 +77,8 @@ async function indexCommit(tx: ProjectionTx, commit: string, parents: string[], 
   if (await tx.get('commits', commit)) return
   const fp: string[] = []
   let depth = 0
+  let gen = 1
+  for (const p of parents) gen = Math.max(gen, ((await tx.get<CommitGraphEntry>('commits', p))?.gen ?? 0) + 1)
   if (parents.length > 0) {
     const parent = await tx.get<CommitGraphEntry>('commits', parents[0])
     depth = (parent?.depth ?? 0) + 1
@@ -87,7 +91,7 @@ async function indexCommit(tx: ProjectionTx, commit: string, parents: string[], 
       fp.push(next)
     }
   }
-  tx.put('commits', commit, {time, depth, parents, fp} satisfies CommitGraphEntry)
+  tx.put('commits', commit, {time, depth, gen, parents, fp} satisfies CommitGraphEntry)
 }
 
 export async function applyRecord(tx: ProjectionTx, record: EventRecord): Promise<void> {

@@ -1,7 +1,7 @@
 // `lake diff`: what changed between two versions (or a version and the staged state), per tensor,
 // by sample identity. Cost follows the change: see dataset/diff.ts.
 import type {Repo} from '../repo/repo.js'
-import {diffRoots, toRanges, type TensorDiff} from '../dataset/diff.js'
+import {diffRoots, positionMapBtoA, toRanges, type TensorDiff} from '../dataset/diff.js'
 import type {VersionRoot} from '../dataset/version-root.js'
 import {sampleToJson} from '../format/sample-json.js'
 import {decodeSample} from '../format/sample.js'
@@ -77,36 +77,4 @@ async function sampleValues(repo: Repo, a: VersionRoot, b: VersionRoot, d: Tenso
   const updated = await Promise.all(d.updated.slice(0, limit).map(async (index) => ({index, old: await read(a, toA(index)), new: await read(b, index)})))
   const deleted = await Promise.all(d.deleted.slice(0, limit).map(async (index) => ({index, value: await read(a, index)})))
   return {added, updated, deleted, truncated: d.added.length > limit || d.updated.length > limit || d.deleted.length > limit}
-}
-
-/**
- * Samples never change relative order (edits delete, update in place and append; merges keep
- * ours' order), so the k-th sample of B that is not added is the k-th sample of A that is not
- * deleted. This maps B positions to A positions from the diff alone.
- */
-export function positionMapBtoA(d: {added: number[]; deleted: number[]}): (b: number) => number {
-  return (b: number) => {
-    const k = b - countBelow(d.added, b)
-    // The k-th (0-based) position of A not in `deleted`.
-    let lo = k
-    let hi = k + d.deleted.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (mid - countBelow(d.deleted, mid + 1) >= k) hi = mid
-      else lo = mid + 1
-    }
-    return lo
-  }
-}
-
-/** Number of sorted values < x. */
-export function countBelow(sorted: number[], x: number): number {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (sorted[mid] < x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
