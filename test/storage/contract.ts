@@ -40,6 +40,18 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
     })
 
     describe('get, put, exists, head, delete', () => {
+      it('touch marks an existing object as new and reports a missing one', async () => {
+        await store.put('t/old', bytesOf('x'))
+        const before = (await collect(store.list('t/')))[0].mtimeMs
+        await new Promise((r) => setTimeout(r, 30))
+        assert.equal(await store.touch('t/old'), true)
+        const after = (await collect(store.list('t/')))[0].mtimeMs
+        assert.ok(after > before, `mtime ${after} should be after ${before}`)
+        assert.equal(await store.touch('t/missing'), false)
+        assert.equal(await store.exists('t/missing'), false)
+        assert.equal(textOf(await store.get('t/old')), 'x')
+      })
+
       it('round-trips bytes, including an empty object and a large one', async () => {
         const large = new Uint8Array(5 * 1024 * 1024).map((_, i) => (i * 31) & 0xff)
         await store.put('a', bytesOf('hello'))

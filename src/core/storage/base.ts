@@ -15,6 +15,7 @@ export abstract class BaseStore implements ObjectStore {
   protected abstract _getRange(key: string, offset: number, length: number): Promise<Uint8Array | null>
   protected abstract _put(key: string, bytes: Uint8Array, opts: PutOptions): Promise<{etag: string}>
   protected abstract _exists(key: string): Promise<boolean>
+  protected abstract _touch(key: string): Promise<boolean>
   protected abstract _head(key: string): Promise<{etag: string; size: number} | null>
   /** Yields in ascending key order (JS string order, the same as S3's for ASCII keys). */
   protected abstract _list(prefix: string): AsyncIterable<ListedObject>
@@ -55,6 +56,12 @@ export abstract class BaseStore implements ObjectStore {
     this.checkOpen()
     assertKey(key)
     return this._exists(key)
+  }
+
+  async touch(key: string): Promise<boolean> {
+    this.checkOpen()
+    assertKey(key)
+    return this._touch(key)
   }
 
   async head(key: string): Promise<{etag: string; size: number} | null> {

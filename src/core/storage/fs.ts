@@ -7,7 +7,7 @@
 // outside `immutablePrefixes`), holds the key's lock, so a compare-and-swap never interleaves with
 // another write to the same key.
 import {randomBytes} from 'node:crypto'
-import {link, mkdir, open, readFile, rename, rmdir, stat, unlink, type FileHandle} from 'node:fs/promises'
+import {link, mkdir, open, readFile, rename, rmdir, stat, unlink, utimes, type FileHandle} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {LakeError, StorageError} from '../errors.js'
@@ -94,6 +94,17 @@ export class FsStore extends BaseStore {
     } catch (err) {
       throw this.failure('read', key, err)
     }
+  }
+
+  protected async _touch(key: string): Promise<boolean> {
+    const now = new Date()
+    return utimes(this.pathOf(key), now, now).then(
+      () => true,
+      (err) => {
+        if (MISSING.has(errno(err) ?? '')) return false
+        throw this.failure('touch', key, err)
+      },
+    )
   }
 
   protected async _exists(key: string): Promise<boolean> {

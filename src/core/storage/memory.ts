@@ -63,6 +63,12 @@ export class MemoryStore extends BaseStore {
     return {etag: object.etag}
   }
 
+  protected async _touch(key: string): Promise<boolean> {
+    const object = this.objects.get(key)
+    if (object) object.mtimeMs = Date.now()
+    return object !== undefined
+  }
+
   protected async _exists(key: string): Promise<boolean> {
     return this.objects.has(key)
   }

@@ -56,8 +56,9 @@ export class ObjectDb {
   async put(bytes: Uint8Array): Promise<string> {
     const hash = sha256hex(bytes)
     const key = this.keyOf(hash)
-    // Asks the store every time, never the cache: another process's gc may have removed it.
-    if (!(await this.store.exists(key))) {
+    // Asks the store every time, never the cache: another process's gc may have removed it. An
+    // object that is there is touched, so gc's grace period protects it until it is referenced.
+    if (!(await this.store.touch(key))) {
       try {
         // ifNoneMatch: a racing writer of the same object is not replaced (its mtime stays).
         await this.store.put(key, bytes, this.store.supports.conditionalWrite ? {ifNoneMatch: '*'} : {})

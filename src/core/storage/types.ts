@@ -36,6 +36,12 @@ export interface ObjectStore {
   /** Atomic: a reader sees the old object or the whole new one, never a part. Returns the new etag. */
   put(key: string, bytes: Uint8Array, opts?: PutOptions): Promise<{etag: string}>
   exists(key: string): Promise<boolean>
+  /**
+   * Marks an existing object as just written (its mtime becomes now) and returns true; false when
+   * absent. A writer that finds its object already stored touches it, so that gc's grace period
+   * (which spares young objects) also spares an old unreferenced object about to be referenced.
+   */
+  touch(key: string): Promise<boolean>
   /** Current etag, or null when absent. */
   head(key: string): Promise<{etag: string; size: number} | null>
   list(prefix: string): AsyncIterable<ListedObject>
