@@ -39,7 +39,7 @@ describe('concurrency: several lake processes on one dataset', function () {
 
   before(async () => {
     requireBuild()
-    root = await fs.mkdtemp(path.join(os.tmpdir(), 'lake-conc-'))
+    root = await fs.mkdtemp(path.join(process.env.LAKE_TEST_TMP ?? os.tmpdir(), 'lake-conc-'))
     dsDir = path.join(root, 'ds')
     await lakeOk(['init', dsDir])
     await lakeOk(['tensor', 'create', 't', '--htype', 'generic', '--dtype', 'i32', '-C', dsDir])

@@ -130,7 +130,7 @@ describe('crash: kill -9 of the CLI', function () {
   before(async () => {
     requireBuild()
     console.log(`      crash seed ${seed} (reproduce: LAKE_TEST_SEED=${seed})`)
-    root = await fs.mkdtemp(path.join(os.tmpdir(), 'lake-crash-'))
+    root = await fs.mkdtemp(path.join(process.env.LAKE_TEST_TMP ?? os.tmpdir(), 'lake-crash-'))
     dsDir = path.join(root, 'ds')
     data = path.join(root, 'data')
     timing.init = (await lakeOk(['init', dsDir])).ms

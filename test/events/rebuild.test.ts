@@ -4,17 +4,16 @@
 //   LAKE_TEST_SEED=123 npx mocha test/events/rebuild.test.ts
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import fc from 'fast-check'
 import {Dataset} from '../../src/index.js'
 import {decode, encode} from '../../src/core/codec.js'
 import {openEventDb, rebuildProjections, seqKey, verifyChain, type EventDb, type EventRecord, type Sub} from '../../src/core/events/index.js'
 import {sequenceArb} from '../model/model.js'
-import {newStats, runSequence} from '../model/runner.js'
+import {FAST_TMP, newStats, runSequence} from '../model/runner.js'
 
 const SEED = process.env.LAKE_TEST_SEED ? Number(process.env.LAKE_TEST_SEED) : Math.floor(Math.random() * 2 ** 31)
-const RUNS = 6
+const RUNS = 8
 const PROJECTIONS = ['state', 'refs', 'reflog', 'commits'] as const
 
 type Dump = Record<(typeof PROJECTIONS)[number], [string, string][]>
@@ -70,7 +69,7 @@ describe('events: projections are rebuilt from the log', function () {
   it('after random histories, rebuildProjections gives byte-identical refs, HEAD, staged, reflog and commit index', async () => {
     const stats = newStats()
     let rebuilt = 0
-    await fc.assert(fc.asyncProperty(sequenceArb({big: false}, 20), (seq) => runSequence(seq, {
+    await fc.assert(fc.asyncProperty(sequenceArb({big: false}, 25), (seq) => runSequence(seq, {
       big: false,
       skipVerify: true, // test/model verifies histories; here only the projections matter
       after: async (ds, m, dir) => {
@@ -112,7 +111,7 @@ describe('events: projections are rebuilt from the log', function () {
     let total: number
 
     beforeEach(async () => {
-      dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lake-chain-'))
+      dir = await fs.mkdtemp(path.join(FAST_TMP, 'lake-chain-'))
       const ds = await Dataset.init(dir)
       await ds.createTensor('n', {htype: 'generic', dtype: 'i32'})
       for (let i = 0; i < 4; i++) {

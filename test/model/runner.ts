@@ -2,12 +2,20 @@
 // cheap checks after each op, and the verification of the whole history at the end. Shared by
 // test/model/history.test.ts and test/events/rebuild.test.ts.
 import assert from 'node:assert/strict'
+import {existsSync} from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {Dataset, type LakeError} from '../../src/index.js'
 import {Repo} from '../../src/core/repo/repo.js'
 import {HistoryModel, HTYPE_OF, type Op, type Sequence, type Snap, type ValueOpts} from './model.js'
+
+/**
+ * Where the model's datasets go: a RAM disk when there is one (LAKE_TEST_TMP overrides). These
+ * tests check version semantics, not durability, and fsyncs on a busy disk would dominate their
+ * time; test/crash and test/concurrency run on the real temp dir.
+ */
+export const FAST_TMP = process.env.LAKE_TEST_TMP ?? (existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir())
 
 export async function expectCode(what: string, p: Promise<unknown>, code: string): Promise<void> {
   try {
@@ -260,7 +268,7 @@ export async function runSequence({ops, fakeClock}: Sequence, o: RunOptions, sta
     Object.assign(clock, {fake: true, now: realNow()})
     Date.now = () => clock.now
   }
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lake-model-'))
+  const dir = await fs.mkdtemp(path.join(FAST_TMP, 'lake-model-'))
   let ds: Dataset | undefined
   const trace: string[] = []
   try {
