@@ -269,7 +269,7 @@ export class FsStore extends BaseStore {
     }
   }
 
-  private failure(op: 'read' | 'write' | 'stat' | 'delete', key: string, err: unknown): LakeError {
+  private failure(op: 'read' | 'write' | 'stat' | 'touch' | 'delete', key: string, err: unknown): LakeError {
     if (err instanceof LakeError) return err
     const code = errno(err)
     if (op === 'read' && MISSING.has(code ?? '')) return notFound(this.url, key)
