@@ -5,7 +5,8 @@
 import type {Repo} from '../repo/repo.js'
 import {appendEvents} from '../events/log.js'
 import type {TensorChange} from '../events/records.js'
-import {applyChangeset, ChangeBuilder, isAppendOnly} from '../dataset/changeset.js'
+import {applyChangeset, ChangeBuilder, isAppendOnly, type Changeset} from '../dataset/changeset.js'
+import type {VersionRoot} from '../dataset/version-root.js'
 import {ConcurrentChangeError} from '../errors.js'
 import {readState, requireBranch} from './state.js'
 
@@ -33,10 +34,11 @@ export async function stageChange(repo: Repo, action: string, build: (builder: C
     if (now.staged.root !== before.staged.root || now.staged.base !== before.staged.base) {
       // Appends do not depend on positions, so they can land on whatever is staged now (even on a
       // new commit made meanwhile); updates and deletes name positions of the state they read.
-      if (!isAppendOnly(cs) || now.head.branch !== before.head.branch) {
+      const nowRoot = await repo.data.getRoot(now.staged.root)
+      if (!isAppendOnly(cs) || now.head.branch !== before.head.branch || tensorsChangedMeanwhile(cs, baseRoot, nowRoot)) {
         throw new ConcurrentChangeError(`another lake process changed the dataset while '${action}' ran; nothing was staged`, {hint: 'run the command again'})
       }
-      applied = await applyChangeset(repo.data, await repo.data.getRoot(now.staged.root), cs)
+      applied = await applyChangeset(repo.data, nowRoot, cs)
       rootId = await repo.data.putRoot(applied.root)
     }
     const changed = rootId !== now.staged.root
@@ -45,6 +47,22 @@ export async function stageChange(repo: Repo, action: string, build: (builder: C
     }
     return {changes: applied.changes, root: rootId, staged: changed}
   })
+}
+
+/**
+ * Appends re-apply only onto the tensors they were encoded for: a tensor gone meanwhile (its create
+ * discarded by a reset or checkout), or whose meta changed meanwhile (class names learned by
+ * another import, which this change's label indices and class names know nothing of), refuses it.
+ */
+function tensorsChangedMeanwhile(cs: Changeset, before: VersionRoot, now: VersionRoot): boolean {
+  const touched = new Set([...cs.metas.keys(), ...cs.appends.keys(), ...cs.updates.keys(), ...cs.deletes.keys()])
+  for (const name of touched) {
+    const was = before.tensors[name]
+    if (!was) continue // created by this change: applyChangeset checks a concurrent create's spec
+    const is = now.tensors[name]
+    if (!is || JSON.stringify(was.meta) !== JSON.stringify(is.meta)) return true
+  }
+  return false
 }
 
 /** 'samples.append' → 'append' for messages. */
