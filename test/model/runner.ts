@@ -220,6 +220,29 @@ export async function verifyHistory(ds: Dataset, m: HistoryModel, rand: () => nu
     }
   }
 
+  // The same walks from a tag and from HEAD: TAG@{time}, @{time} (HEAD's), and TAG~N along first
+  // parents (the commit index's skip pointers).
+  for (const c of m.commits.filter(() => rand() < 0.3)) {
+    const chain = m.firstParentChain(c.id)
+    const t = time.get(chain[Math.floor(rand() * chain.length)].id)!
+    for (const probe of [t, t - 1]) {
+      const rev = `${c.tag}@{${new Date(probe).toISOString()}}`
+      const expected = chain.find((x) => time.get(x.id)! <= probe)
+      if (!expected) await expectCode(rev, ds.resolve(rev), 'UNKNOWN_REVISION')
+      else assert.equal(await ds.resolve(rev), expected.id, rev)
+    }
+    for (let k = 0; k <= chain.length; k++) {
+      const rev = `${c.tag}~${k}`
+      if (k === chain.length) await expectCode(rev, ds.resolve(rev), 'UNKNOWN_REVISION')
+      else assert.equal(await ds.resolve(rev), chain[k].id, rev)
+    }
+  }
+  if (m.head.commit) {
+    const chain = m.firstParentChain(m.head.commit)
+    const t = time.get(chain[Math.floor(rand() * chain.length)].id)!
+    assert.equal(await ds.resolve(`@{${new Date(t).toISOString()}}`), chain.find((x) => time.get(x.id)! <= t)!.id, '@{time} walks HEAD')
+  }
+
   // @{N}: the N-th previous position of HEAD; every N resolves, a few materialize.
   const n = m.reflog.length
   for (let i = 0; i <= n; i++) {
