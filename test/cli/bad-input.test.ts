@@ -41,7 +41,6 @@ const CASES: Case[] = [
   {name: 'jsonl: a value of the wrong type names file, line and tensor', args: ['add', 'badtype.jsonl'], exit: 1, code: 'INVALID_VALUE', names: ['badtype.jsonl', 'line 2', "'id'"]},
   // NPY
   {name: 'npy: malformed header', args: ['add', 'badheader.npy'], exit: 1, code: 'BAD_INPUT_FILE', names: ['badheader.npy', 'header'], hint: true},
-  {name: 'npy: not an NPY file', args: ['add', 'junk.npy'], exit: 1, code: 'BAD_INPUT_FILE', names: ['junk.npy', 'NPY'], hint: true},
   {name: "npy: unsupported dtype '<U8'", args: ['add', 'unicode.npy'], exit: 1, code: 'BAD_INPUT_FILE', names: ['unicode.npy', '<U8'], hint: true},
   {name: 'npy: object arrays are refused', args: ['add', 'object.npy'], exit: 1, code: 'BAD_INPUT_FILE', names: ['object.npy', '|O'], hint: true},
   {name: 'npy: truncated data', args: ['add', 'truncated.npy'], exit: 1, code: 'BAD_INPUT_FILE', names: ['truncated.npy', 'truncated'], hint: true},
@@ -49,12 +48,10 @@ const CASES: Case[] = [
   {name: 'value: a string into an i32 tensor', args: ['append', '-t', 'id', '--value', '"x"'], exit: 1, code: 'INVALID_VALUE', names: ["'id'", 'i32']},
   {name: 'value: a fraction into an i32 tensor (update)', args: ['update', '-t', 'id', '--index', '0', '--value', '1.5'], exit: 1, code: 'INVALID_VALUE', names: ["'id'", 'i32']},
   {name: 'value: a 3-d array into a tensor of rank 1', args: ['append', '-t', 'emb', '--value', '[[[1]]]'], exit: 1, code: 'INVALID_VALUE', names: ["'emb'", 'rank is 1']},
-  {name: 'value: a 3-d array into an embedding', args: ['append', '-t', 'e', '--value', '[[[1, 2]]]'], exit: 1, code: 'INVALID_VALUE', names: ["'e'", '1-d']},
   {name: 'value: a class name the tensor does not know', args: ['append', '-t', 'labels', '--value', '"bird"'], exit: 1, code: 'INVALID_VALUE', names: ["'labels'", 'bird'], hint: 'cat'},
   {name: 'value: not JSON is a usage error', args: ['append', '-t', 'id', '--value', 'notjson'], exit: 2, code: 'USAGE', names: ['--value', 'JSON'], hint: true},
   // unknown tensor
   {name: 'unknown tensor: append', args: ['append', '-t', 'nope', '--value', '1'], exit: 1, code: 'UNKNOWN_TENSOR', names: ["'nope'"], hint: 'id'},
-  {name: 'unknown tensor: update', args: ['update', '-t', 'nope', '--index', '0', '--value', '1'], exit: 1, code: 'UNKNOWN_TENSOR', names: ["'nope'"], hint: true},
   {name: 'unknown tensor: show', args: ['show', 'HEAD:nope[0]'], exit: 1, code: 'UNKNOWN_TENSOR', names: ["'nope'"], hint: true},
   {name: 'unknown tensor: export --tensor (no directory made)', args: ['export', '--to', 'out-nope', '--format', 'npy', '--tensor', 'nope'], exit: 1, code: 'UNKNOWN_TENSOR', names: ["'nope'"], also: notCreated('out-nope')},
   // index out of range
@@ -72,7 +69,6 @@ const CASES: Case[] = [
   {name: 'unknown revision: checkout', args: ['checkout', 'nosuch'], exit: 1, code: 'UNKNOWN_REVISION', names: ["'nosuch'"], hint: true},
   {name: 'unknown revision: export (no directory made)', args: ['export', 'nosuch', '--to', 'out-rev'], exit: 1, code: 'UNKNOWN_REVISION', names: ["'nosuch'"], hint: true, also: notCreated('out-rev')},
   {name: 'unknown revision: branch NAME START', args: ['branch', 'b', 'nosuch'], exit: 1, code: 'UNKNOWN_REVISION', names: ["'nosuch'"], hint: true},
-  {name: 'unknown revision: tag NAME REV', args: ['tag', 't', 'nosuch'], exit: 1, code: 'UNKNOWN_REVISION', names: ["'nosuch'"], hint: true},
   {name: 'bad revision: @{time} that is not ISO-8601', args: ['show', 'HEAD@{not-a-time}'], exit: 1, code: 'BAD_REVISION', names: ['not-a-time'], hint: true},
   // the dataset itself
   {name: 'init where a dataset exists', args: ['init'], exit: 1, code: 'DATASET_EXISTS', names: ['already exists'], hint: true},
@@ -88,18 +84,14 @@ const CASES: Case[] = [
   {name: 'usage: missing required flag (update --index)', args: ['update', '-t', 'id', '--value', '1'], exit: 2, code: 'USAGE', names: ['index'], hint: true},
   {name: 'usage: neither --value nor --file', args: ['append', '-t', 'id'], exit: 2, code: 'USAGE', names: ['--value'], hint: true},
   {name: 'usage: missing argument (tensor create NAME)', args: ['tensor', 'create', '--htype', 'text'], exit: 2, code: 'USAGE', names: ['name'], hint: 'lake tensor create --help'},
-  {name: 'usage: missing argument (show TARGET)', args: ['show'], exit: 2, code: 'USAGE', names: ['target'], hint: true},
   {name: 'usage: a value not among the options', args: ['tensor', 'create', 'x', '--htype', 'nope'], exit: 2, code: 'USAGE', names: ['--htype', 'nope'], hint: true},
-  {name: 'usage: unknown --format', args: ['add', 'more.csv', '--format', 'bogus'], exit: 2, code: 'USAGE', names: ['bogus'], hint: true},
 ]
 
 // Writes on a detached HEAD (the dataset's copy is checked out at its commit first).
 const DETACHED: Case[] = [
   {name: 'detached HEAD: append', args: ['append', '-t', 'id', '--value', '3'], exit: 1, code: 'DETACHED_HEAD', names: ['detached'], hint: '-b'},
-  {name: 'detached HEAD: update', args: ['update', '-t', 'id', '--index', '0', '--value', '7'], exit: 1, code: 'DETACHED_HEAD', names: ['detached'], hint: '-b'},
   {name: 'detached HEAD: delete', args: ['delete', '--index', '0'], exit: 1, code: 'DETACHED_HEAD', names: ['detached'], hint: '-b'},
   {name: 'detached HEAD: add', args: ['add', 'more.csv'], exit: 1, code: 'DETACHED_HEAD', names: ['detached'], hint: '-b'},
-  {name: 'detached HEAD: tensor create', args: ['tensor', 'create', 'z', '--htype', 'text'], exit: 1, code: 'DETACHED_HEAD', names: ['detached'], hint: '-b'},
   {name: 'detached HEAD: commit --allow-empty', args: ['commit', '-m', 'x', '--allow-empty'], exit: 1, code: 'DETACHED_HEAD', names: ['detached'], hint: '-b'},
 ]
 
@@ -114,7 +106,6 @@ async function writeInputs(base: Sandbox): Promise<void> {
   base.write('notobject.jsonl', '{"id": 3, "name": "cy"}\n42\n')
   base.write('badtype.jsonl', jsonl([{id: 3, name: 'cy'}, {id: 'x', name: 'zed'}]))
   base.write('badheader.npy', npyRaw("{'descr': '<f4', 'fortran_order': False, 'shape': (2,", new Uint8Array(8)))
-  base.write('junk.npy', 'not an array\n')
   base.write('unicode.npy', npyRaw("{'descr': '<U8', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(64)))
   base.write('object.npy', npyRaw("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(16)))
   base.write('truncated.npy', npyRaw("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", new Uint8Array(8)))
@@ -163,14 +154,13 @@ describe('cli bad input: refused, named, hinted, nothing changed', function () {
   let outcomes = new Map<string, Outcome>()
   let cliBytes: {status: string; log: string; detachedStatus: string} | undefined
 
-  // the dataset: tensors id (i32), name (text), labels (class_label cat, dog), emb (f32, rank 1
-  // from emb.npy) and e (embedding); one commit; then a copy with HEAD detached at it
+  // the dataset: tensors id (i32), name (text), labels (class_label cat, dog) and emb (f32, rank 1
+  // from emb.npy); one commit; then a copy with HEAD detached at it
   before(async () => {
     base = box().sub('base')
     await writeInputs(base)
     base.ok('init')
     base.ok('add', 'people.csv', 'emb.npy')
-    base.ok('tensor', 'create', 'e', '--htype', 'embedding')
     base.ok('tensor', 'create', 'labels', '--htype', 'class_label', '--class-names', 'cat,dog')
     base.ok('commit', '-m', 'base')
     fs.cpSync(base.dir, box().path('detached'), {recursive: true, verbatimSymlinks: true})

@@ -75,14 +75,20 @@ function result(args: string[], code: number | null, signal: string | null, stdo
   }
 }
 
+/** How many CLI processes this test run started (printed at exit with LAKE_TEST_STATS=1). */
+export const stats = {calls: 0}
+if (process.env.LAKE_TEST_STATS) process.on('exit', () => console.error(`lake CLI calls: ${stats.calls}`))
+
 /** Runs `lake ARGS` synchronously. */
 export function runLake(args: string[], call: LakeCall & {cwd: string}): CliResult {
+  stats.calls++
   const r = spawnSync(process.execPath, [BIN, ...args], {cwd: call.cwd, env: baseEnv(call.env), encoding: 'utf8', timeout: 60_000})
   return result(args, r.status, r.signal, r.stdout, r.stderr)
 }
 
 /** Runs `lake ARGS` without blocking: independent calls can overlap. */
 export function runLakeAsync(args: string[], call: LakeCall & {cwd: string}): Promise<CliResult> {
+  stats.calls++
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {cwd: call.cwd, env: baseEnv(call.env)})
     let stdout = ''
