@@ -1,9 +1,11 @@
 // One dataset, one session through the real CLI: tensors, small edits, status, commits, log,
 // branches, tags, checkout (branch, tag, commit, -b, --force), show, every revision form, config,
-// fsck, and finding the dataset from elsewhere. Steps build on each other, in order.
+// fsck, finding the dataset from elsewhere, and a merge (conflict, --strategy, REV^2). Steps build
+// on each other, in order.
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import {assertErrorJson, assertRefused, okJson, Sandbox, sleep, useSandbox, AUTHOR} from '../helpers/cli.js'
+import {datasetState} from '../helpers/state.js'
 
 interface LogEntry {
   commit: string
@@ -253,13 +255,43 @@ describe('cli scenario: versioning', function () {
     }
   })
 
+  it('merge: a conflict is refused and changes nothing; --strategy settles it; REV^2 is the merged side', async () => {
+    box().ok('checkout', 'exp')
+    box().ok('update', '-t', 'n', '--index', '0', '--value', '1000')
+    c.e2 = box().json('commit', '-m', 'e2').commit
+    box().ok('checkout', 'main')
+    box().ok('update', '-t', 'n', '--index', '0', '--value', '2000')
+    c.c4 = box().json('commit', '-m', 'c4').commit
+    const before = await datasetState(box().dir)
+    const conflict = box().run(['merge', 'exp', '--json'])
+    assertRefused(conflict, 1, ["'exp'", 'conflict'], {hint: '--strategy'})
+    const report = conflict.json()
+    assert.equal(report.error.code, 'MERGE_CONFLICT')
+    assert.deepEqual(report.conflicts.map((k: Record<string, unknown>) => [k.tensor, k.index, k.ours, k.theirs]), [['n', 0, 2000, 1000]])
+    assert.deepEqual(await datasetState(box().dir), before, 'a refused merge changes nothing')
+    const merged = box().json('merge', 'exp', '--strategy', 'theirs', '-m', 'merge exp')
+    assert.deepEqual([merged.fastForward, merged.conflicts, merged.resolved], [false, [], 1])
+    const [head, second, values, notMerge] = await box().all([
+      ['show', 'HEAD', '--json'],
+      ['show', 'HEAD^2', '--json'],
+      ['show', 'HEAD:n[0:]', '--json'],
+      ['show', 'HEAD^1^2', '--json'],
+    ])
+    assert.deepEqual(okJson(head).parents, [c.c4, c.e2])
+    assert.equal(okJson(head).commit, merged.commit)
+    assert.equal(okJson(second).commit, c.e2)
+    assert.deepEqual(okJson(values).values, [1000, 99], "theirs wins the conflict; exp's appended 99 is kept")
+    assertRefused(notMerge, 1, ["'HEAD^1^2'"], {hint: true})
+    assertErrorJson(notMerge, 'UNKNOWN_REVISION')
+  })
+
   // CLI.md: "found like git finds a repo ... or -C DIR". git takes -C before the command; oclif
   // only parses flags after the command id, so this form exits 2 with 'command -C not found'.
   it('BUG: git-style `lake -C DIR <command>` (flag before the command) works', () => {
     const elsewhere = new Sandbox('lake-cli-elsewhere-')
     try {
       const r = box().run(['-C', box().dir, 'status', '--json'], {cwd: elsewhere.dir})
-      assert.equal(okJson(r).head, c.c3)
+      assert.equal(okJson(r).branch, 'main')
     } finally {
       elsewhere.remove()
     }
