@@ -7,6 +7,9 @@ import {checkout, resetStaged, type CheckoutResult} from './core/ops/checkout.js
 import {appendValues, createTensor, deleteRows, listTensors, updateValue} from './core/ops/edit.js'
 import {exportVersion, type ExportFormat, type ExportResult} from './core/ops/export.js'
 import {fsck, type FsckResult} from './core/ops/fsck.js'
+import {diff, type DiffOptions, type DiffResult} from './core/ops/diff.js'
+import {merge, type MergeOptions, type MergeResult} from './core/ops/merge.js'
+import {gc, type GcResult} from './core/ops/gc.js'
 import {log, type LogEntry} from './core/ops/log.js'
 import {createBranch, createTag, deleteBranch, deleteTag, listBranches, listTags} from './core/ops/refs.js'
 import {openVersion} from './core/ops/show.js'
@@ -19,7 +22,7 @@ import type {TensorState, VersionRoot} from './core/dataset/version-root.js'
 
 export {LakeError} from './core/errors.js'
 export * as errors from './core/errors.js'
-export type {AddOptions, AddResult, CommitResult, CheckoutResult, ExportFormat, ExportResult, FsckResult, LogEntry, StatusResult, SampleValue, TensorMeta}
+export type {AddOptions, AddResult, CommitResult, CheckoutResult, DiffOptions, DiffResult, ExportFormat, ExportResult, FsckResult, GcResult, LogEntry, MergeOptions, MergeResult, StatusResult, SampleValue, TensorMeta}
 
 /** One version of a dataset, opened for reading: immutable, safe to share between readers. */
 export class Version {
@@ -184,6 +187,21 @@ export class Dataset {
 
   fsck(): Promise<FsckResult> {
     return fsck(this.repo)
+  }
+
+  /** `lake diff`: no revision = HEAD vs staged, one = A vs staged, two = A vs B. */
+  diff(a?: string, b?: string, opts: DiffOptions = {}): Promise<DiffResult> {
+    return diff(this.repo, a, b, opts)
+  }
+
+  /** `lake merge REV`: three-way merge of REV into the current branch, by sample identity. */
+  merge(rev: string, opts: MergeOptions = {}): Promise<MergeResult> {
+    return merge(this.repo, rev, opts)
+  }
+
+  /** `lake gc`: deletes unreachable objects older than `graceMs` (default 1 h); `dryRun` only reports. */
+  gc(opts: {dryRun?: boolean; graceMs?: number} = {}): Promise<GcResult> {
+    return gc(this.repo, opts)
   }
 
   close(): Promise<void> {
