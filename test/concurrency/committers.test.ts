@@ -4,12 +4,12 @@
 // cleanly with LOCK_TIMEOUT.
 import assert from 'node:assert/strict'
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {Dataset} from '../../src/index.js'
 import {openEventDb, verifyChain} from '../../src/core/events/index.js'
 import {lake, lakeOk, requireBuild, startLake, type LakeRun} from '../crash/cli.js'
+import {FAST_TMP} from '../model/runner.js'
 
 const WRITERS = 4
 const LOOPS = Number(process.env.LAKE_CONCURRENCY_LOOPS ?? 5)
@@ -39,7 +39,7 @@ describe('concurrency: several lake processes on one dataset', function () {
 
   before(async () => {
     requireBuild()
-    root = await fs.mkdtemp(path.join(process.env.LAKE_TEST_TMP ?? os.tmpdir(), 'lake-conc-'))
+    root = await fs.mkdtemp(path.join(FAST_TMP, 'lake-conc-'))
     dsDir = path.join(root, 'ds')
     await lakeOk(['init', dsDir])
     await lakeOk(['tensor', 'create', 't', '--htype', 'generic', '--dtype', 'i32', '-C', dsDir])
@@ -118,12 +118,15 @@ describe('concurrency: several lake processes on one dataset', function () {
   })
 
   it('a process holding the dataset ~2 s makes `lake log` wait, then succeed', async () => {
+    // ~2 s, and at least 1 s past a start-up as slow as the last one, so lake really meets the lock.
+    const startup = (await lakeOk(['status', '-C', dsDir])).ms
+    const hold = Math.max(2000, startup + 1000)
     const db = await openEventDb(path.join(dsDir, '.lake', 'db'))
     const t0 = performance.now()
     const run = startLake(['log', '-C', dsDir, '--json'], {env})
     let released = 0
     try {
-      await sleep(2000)
+      await sleep(hold)
     } finally {
       await db.level.close()
       released = performance.now() - t0
@@ -140,15 +143,17 @@ describe('concurrency: several lake processes on one dataset', function () {
     let result: LakeRun
     try {
       const run = startLake(['log', '-C', dsDir, '--json'], {env: {LAKE_LOCK_TIMEOUT: '1'}})
-      const hang = setTimeout(() => run.child.kill('SIGKILL'), 3000)
+      // Held for 3 s, and on until lake gives up (so a slow start-up cannot let it in); a lake
+      // still waiting after 10 s hangs.
+      const hang = setTimeout(() => run.child.kill('SIGKILL'), 10_000)
       result = await run.done
       clearTimeout(hang)
-      // Hold the full 3 s whatever happened, as a slow writer would.
       await sleep(Math.max(0, 3000 - (performance.now() - t0)))
     } finally {
       await db.level.close()
     }
-    assert.notEqual(result.signal, 'SIGKILL', 'lake log was still waiting after 3 s with LAKE_LOCK_TIMEOUT=1')
+    console.log(`      lake log gave up after ${result.ms.toFixed(0)} ms (start-up included)`)
+    assert.notEqual(result.signal, 'SIGKILL', 'lake log was still waiting after 10 s with LAKE_LOCK_TIMEOUT=1')
     assert.equal(result.code, 1, result.stderr)
     assert.equal(result.json?.error?.code, 'LOCK_TIMEOUT')
     assert.match(result.stderr, /^error: .+/m)
