@@ -185,6 +185,23 @@ describe('cli bad input: refused, named, hinted, nothing changed', function () {
     assert.equal(cliBytes.detachedStatus, detachedState.status + '\n')
   })
 
+  it('fsck of a corrupt object: exit 1, the report (and only it) on stdout, the object named', async () => {
+    const dir = box().path('corrupt')
+    fs.cpSync(base.dir, dir, {recursive: true, verbatimSymlinks: true})
+    const head = JSON.parse(cliBytes!.status).head as string
+    const file = path.join(dir, '.lake', 'objects', head.slice(0, 2), head.slice(2))
+    const bytes = fs.readFileSync(file)
+    bytes[bytes.length - 1] ^= 0xff
+    fs.writeFileSync(file, bytes)
+    const r = await runLakeAsync(['fsck', '--json'], {cwd: dir})
+    assertRefused(r, 1, ['fsck found 1 problem'], {hint: true})
+    const report = r.json()
+    assert.deepEqual(Object.keys(report).sort(), ['checked', 'dangling', 'ok', 'problems'])
+    assert.equal(report.ok, false)
+    assert.deepEqual(report.problems.map((p: {object: string}) => p.object), [head])
+    assert.match(report.problems[0].problem, /corrupt/)
+  })
+
   for (const c of CASES) it(c.name, () => checkCase(c, outcomes.get(c.name), baseState))
   for (const c of DETACHED) it(c.name, () => checkCase(c, outcomes.get(c.name), detachedState))
 })
