@@ -106,6 +106,32 @@ describe('events: projections are rebuilt from the log', function () {
     console.log(`      ${JSON.stringify({runs: stats.runs, ops: stats.ops, commits: stats.commits})}`)
   })
 
+  it('BUG: a rebuild interrupted before its final batch leaves the dataset with no projections (not atomic)', async () => {
+    // rebuildProjections clears state/refs/reflog/commits one by one, then writes the replay in
+    // one batch: a crash in between leaves no tip, HEAD or staged state ("event log is incomplete"
+    // on every command) until a rebuild runs again. The clears belong in the final batch.
+    const dir = await fs.mkdtemp(path.join(FAST_TMP, 'lake-rebuild-'))
+    try {
+      const ds = await Dataset.init(dir)
+      await ds.createTensor('n', {htype: 'generic', dtype: 'i32'})
+      await ds.append('n', [1])
+      await ds.commit('one')
+      await ds.close()
+      await withDb(dir, async (db) => {
+        const before = await dump(db)
+        const batch = db.level.batch
+        db.level.batch = (async () => {
+          throw new Error('simulated crash before the final batch')
+        }) as never
+        await assert.rejects(rebuildProjections(db), /simulated crash/)
+        db.level.batch = batch
+        assert.deepEqual(await dump(db), before, 'an interrupted rebuild changes nothing')
+      })
+    } finally {
+      await fs.rm(dir, {recursive: true, force: true})
+    }
+  })
+
   describe('verifyChain', () => {
     let dir: string
     let total: number
