@@ -45,7 +45,8 @@ export async function mergeRoots(data: DataStore, base: VersionRoot, ours: Versi
       continue
     }
     const b = base.tensors[name] ?? {meta: o.meta, index: (await buildIndex(data.nodes, [])).root, length: 0}
-    const meta = mergeMeta(b.meta, o.meta, t.meta)
+    // Created on both sides: no base meta, so both sides' metas must agree.
+    const meta = mergeMeta(base.tensors[name]?.meta, o.meta, t.meta)
     if (!meta) {
       const conflict: MergeConflict = {tensor: name, index: null, kind: 'tensor', ours: describeMeta(o.meta), theirs: describeMeta(t.meta)}
       if (!strategy) conflicts.push(conflict)
@@ -72,12 +73,12 @@ export async function mergeRoots(data: DataStore, base: VersionRoot, ours: Versi
 }
 
 /** Meta both sides can live with: equal, or one side only added class names. Null = conflict. */
-function mergeMeta(base: TensorMeta, ours: TensorMeta, theirs: TensorMeta): TensorMeta | null {
+function mergeMeta(base: TensorMeta | undefined, ours: TensorMeta, theirs: TensorMeta): TensorMeta | null {
   const same = (a: TensorMeta, b: TensorMeta) => JSON.stringify({...a, classNames: undefined}) === JSON.stringify({...b, classNames: undefined})
   let merged: TensorMeta
   if (same(ours, theirs)) merged = ours
-  else if (same(ours, base)) merged = theirs
-  else if (same(theirs, base)) merged = ours
+  else if (base && same(ours, base)) merged = theirs
+  else if (base && same(theirs, base)) merged = ours
   else return null
   // Class indices keep their meaning only if one side's names extend the other's.
   const oc = ours.classNames ?? []
