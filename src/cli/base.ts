@@ -30,7 +30,9 @@ export abstract class LakeCommand extends Command {
 
   protected toErrorJson(err: unknown): unknown {
     const e = err as LakeError & {oclif?: {exit?: number}}
-    return {error: {code: e.code ?? (e.oclif?.exit === 2 ? 'USAGE' : 'INTERNAL'), message: plain(e.message), ...(e.hint ? {hint: e.hint} : {})}}
+    // A refused merge (merge, pull) reports its conflicts as CLI.md shapes them.
+    const conflicts = e instanceof LakeError && e.code === 'MERGE_CONFLICT' ? {conflicts: e.data?.conflicts ?? []} : {}
+    return {...conflicts, error: {code: e.code ?? (e.oclif?.exit === 2 ? 'USAGE' : 'INTERNAL'), message: plain(e.message), ...(e.hint ? {hint: e.hint} : {})}}
   }
 
   protected async catch(err: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<void> {

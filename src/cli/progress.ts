@@ -34,3 +34,21 @@ export function progressBar(enabled = process.stderr.isTTY === true): Progress {
     },
   }
 }
+
+/** A bar for object transfers (push/fetch/clone): counts objects, shows MB in the label. */
+export function transferBar(json: boolean, label: string): {update: (objects: number, bytes: number) => void; stop: () => void} {
+  const bar = progressBar(process.stderr.isTTY === true && !json)
+  let started = false
+  return {
+    update(objects) {
+      if (!started) {
+        bar.start(0, `${label} (objects)`)
+        started = true
+      }
+      bar.update(objects)
+    },
+    stop() {
+      bar.stop()
+    },
+  }
+}

@@ -36,12 +36,6 @@ on one side and changed on the other, is a conflict (exit 1, nothing changed) un
     return {commit: r.commit, fastForward: r.fastForward, conflicts: r.conflicts, resolved: r.resolved, upToDate: r.upToDate, base: r.base}
   }
 
-  protected toErrorJson(err: unknown): unknown {
-    const json = super.toErrorJson(err) as Record<string, unknown>
-    if (err instanceof MergeConflictError) return {conflicts: err.data?.conflicts ?? [], ...json}
-    return json
-  }
-
   protected async catch(err: Error & {oclif?: {exit?: number}}): Promise<void> {
     if (err instanceof MergeConflictError && !this.jsonEnabled()) {
       for (const c of (err.data?.conflicts ?? []) as MergeConflict[]) {

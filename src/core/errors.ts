@@ -61,5 +61,10 @@ export class ConcurrentChangeError extends define('CONCURRENT_CHANGE') {}
 export class MergeConflictError extends define('MERGE_CONFLICT') {}
 export class UnrelatedHistoriesError extends define('UNRELATED_HISTORIES') {}
 export class SelfMergeError extends define('SELF_MERGE') {}
+// remotes
+export class UnknownRemoteError extends define('UNKNOWN_REMOTE') {}
+export class RemoteExistsError extends define('REMOTE_EXISTS') {}
+export class RemoteMovedError extends define('REMOTE_MOVED') {}
+export class NotARemoteDatasetError extends define('NOT_A_REMOTE_DATASET') {}
 // usage
 export class UsageError extends define('USAGE', 2) {}

@@ -4,7 +4,7 @@
 import {decode, encode} from '../codec.js'
 import type {EventDb, Sub} from './db.js'
 import {seqKey} from './db.js'
-import {branchRef, type EventRecord, type HeadState, type StagedState} from './records.js'
+import {branchRef, remoteRef, type EventRecord, type HeadState, type StagedState} from './records.js'
 
 export interface CommitGraphEntry {
   time: number
@@ -123,6 +123,11 @@ export async function applyRecord(tx: ProjectionTx, record: EventRecord): Promis
       break
     case 'ref.delete':
       tx.del('refs', record.ref)
+      break
+    case 'remote.update':
+      for (const c of record.commits) await indexCommit(tx, c.id, c.parents, c.time)
+      for (const [branch, commit] of Object.entries(record.heads)) tx.put('refs', remoteRef(record.remote, branch), commit)
+      for (const branch of record.removed) tx.del('refs', remoteRef(record.remote, branch))
       break
     case 'head.move': {
       const head: HeadState = {branch: record.branch, commit: record.commit}

@@ -43,8 +43,11 @@ export type EventBody =
   | {type: 'ref.set'; ref: string; commit: string; old: string | null}
   | {type: 'ref.delete'; ref: string; old: string}
   | {type: 'head.move'; branch: string | null; commit: string | null; from: string | null; root: string; carry: boolean; reason: string}
+  /** What a fetch learned: the remote's branch tips (remote-tracking refs) and the commits new here. */
+  | {type: 'remote.update'; remote: string; heads: Record<string, string>; removed: string[]; commits: {id: string; parents: string[]; time: number}[]}
 
 export type EventRecord = RecordBase & EventBody
 
 export const branchRef = (name: string) => `heads/${name}`
 export const tagRef = (name: string) => `tags/${name}`
+export const remoteRef = (remote: string, branch: string) => `remotes/${remote}/${branch}`

@@ -40,7 +40,7 @@ export async function merge(repo: Repo, rev: string, opts: MergeOptions = {}): P
     }
     const theirs = await resolveRevision(revisionSource(db), rev)
     const ours = state.head.commit
-    if (ours === theirs || rev === branch) throw new SelfMergeError(`cannot merge '${rev}' into itself`, {hint: 'name another branch or commit'})
+    if (rev === branch || rev === 'HEAD') throw new SelfMergeError(`cannot merge '${rev}' into itself`, {hint: 'name another branch or commit'})
     const base = ours ? await mergeBase((id) => readGraph(db, id), ours, theirs) : null
     if (ours && !base && !opts.allowUnrelated) {
       throw new UnrelatedHistoriesError(`'${rev}' shares no history with '${branch}'`, {hint: 'pass --allow-unrelated to merge them anyway (as if from an empty dataset)'})
@@ -49,7 +49,7 @@ export async function merge(repo: Repo, rev: string, opts: MergeOptions = {}): P
   })
   const {branch, ours, theirs, base} = plan
   const done = (commit: string, extra: Partial<MergeResult>): MergeResult => ({commit, fastForward: false, conflicts: [], resolved: 0, upToDate: false, base, ...extra})
-  if (ours && base === theirs) return done(ours, {upToDate: true})
+  if (ours && (ours === theirs || base === theirs)) return done(ours, {upToDate: true})
 
   const commitAfterChecks = <T>(fn: (db: Parameters<Parameters<Repo['withDb']>[0]>[0]) => Promise<T>) =>
     repo.withDb(async (db) => {

@@ -20,7 +20,7 @@ export async function reachabilityStarts(db: EventDb): Promise<Starts> {
   const commits = new Set<string>()
   const head = await readHead(db)
   if (head.commit) commits.add(head.commit)
-  for (const r of [...(await listRefs(db, 'heads')), ...(await listRefs(db, 'tags'))]) commits.add(r.commit)
+  for (const r of [...(await listRefs(db, 'heads')), ...(await listRefs(db, 'tags')), ...(await listRefs(db, 'remotes'))]) commits.add(r.commit)
   const src = revisionSource(db)
   const n = await reflogCount(db)
   for (let i = 0; i < n; i++) {

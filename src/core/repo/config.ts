@@ -11,6 +11,10 @@ export interface RepoConfig {
   /** 'local' = objects inside .lake/; otherwise a store URL. */
   storage: string
   values: Record<string, string>
+  /** Remotes by name → URL (s3://bucket/prefix, file:///abs/path, /abs/path). */
+  remotes?: Record<string, string>
+  /** A lazy clone reads objects it does not have from this remote (and keeps what it read). */
+  objectsFrom?: string
 }
 
 /** Keys `lake config` accepts, with a check of their values. */

@@ -9,6 +9,7 @@ import {DatasetExistsError, UsageError} from '../errors.js'
 import {appendEvents} from '../events/log.js'
 import {openEventDb, withEventDb, type EventDb} from '../events/db.js'
 import {FsStore} from '../storage/fs.js'
+import {FallbackStore} from '../storage/fallback.js'
 import {ObjectDb} from '../storage/objects.js'
 import {openStore} from '../storage/open.js'
 import type {ObjectStore} from '../storage/types.js'
@@ -28,6 +29,13 @@ export class Repo {
     this.data = new DataStore(this.objects, store.supports.rangeRead)
   }
 
+  /** Objects held here (for a lazy clone: without reading through to the remote). */
+  get localObjects(): ObjectDb {
+    return this.store instanceof FallbackStore ? (this.localDb ??= new ObjectDb(this.store.local)) : this.objects
+  }
+
+  private localDb?: ObjectDb
+
   get lakeDir(): string {
     return path.join(this.root, LAKE_DIRNAME)
   }
@@ -43,7 +51,10 @@ export class Repo {
   static async open(explicitDir?: string): Promise<Repo> {
     const root = findDatasetRoot(explicitDir)
     const config = await readConfig(path.join(root, LAKE_DIRNAME))
-    return new Repo(root, config, await storeFor(root, config.storage))
+    let store = await storeFor(root, config.storage)
+    const from = config.objectsFrom && config.remotes?.[config.objectsFrom]
+    if (from) store = new FallbackStore(store, openStore(from))
+    return new Repo(root, config, store)
   }
 
   /**
@@ -89,6 +100,12 @@ export class Repo {
 
   withDb<T>(fn: (db: EventDb) => Promise<T>): Promise<T> {
     return withEventDb(this.dbPath, fn)
+  }
+
+  /** Rewrites .lake/config.json with `change` applied (remotes, lazy source). */
+  async updateConfig(change: (config: RepoConfig) => void): Promise<void> {
+    change(this.config)
+    await writeConfig(this.lakeDir, this.config)
   }
 
   async setConfig(key: string, value: string | null): Promise<void> {

@@ -29,6 +29,11 @@ async function resolveBase(src: RevisionSource, rev: string, base: string): Prom
   if (branch) return branch
   const tag = await src.ref(`tags/${base}`)
   if (tag) return tag
+  // origin/main: a remote-tracking ref (what the last fetch saw).
+  if (base.includes('/')) {
+    const tracking = await src.ref(`remotes/${base}`)
+    if (tracking) return tracking
+  }
   if (/^[0-9a-f]{4,64}$/i.test(base)) {
     const matches = await src.commitsWithPrefix(base.toLowerCase(), 10)
     if (matches.length === 1) return matches[0]

@@ -21,7 +21,7 @@ export async function readRef(db: EventDb, ref: string): Promise<string | undefi
   return bytes ? decode<string>(bytes) : undefined
 }
 
-export async function listRefs(db: EventDb, kind: 'heads' | 'tags'): Promise<{name: string; commit: string}[]> {
+export async function listRefs(db: EventDb, kind: 'heads' | 'tags' | 'remotes'): Promise<{name: string; commit: string}[]> {
   const out: {name: string; commit: string}[] = []
   for await (const [key, value] of db.refs.iterator({gte: `${kind}/`, lt: `${kind}0`})) {
     out.push({name: key.slice(kind.length + 1), commit: decode<string>(value)})
