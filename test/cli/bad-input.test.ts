@@ -59,7 +59,8 @@ const CASES: Case[] = [
   {name: 'index out of range: delete', args: ['delete', '--index', '9'], exit: 1, code: 'INDEX_OUT_OF_RANGE', names: ['9'], hint: true},
   {name: 'index out of range: delete I:J', args: ['delete', '--index', '1:9'], exit: 1, code: 'INDEX_OUT_OF_RANGE', names: ['1:9'], hint: true},
   {name: 'index out of range: show', args: ['show', 'HEAD:id[9]'], exit: 1, code: 'INDEX_OUT_OF_RANGE', names: ['9', "'id'"], hint: true},
-  {name: 'index out of range: show I:J', args: ['show', 'HEAD:id[0:9]'], exit: 1, code: 'INDEX_OUT_OF_RANGE', names: ['0:9', "'id'"]},
+  {name: 'index out of range: show I:J', args: ['show', 'HEAD:id[0:9]'], exit: 1, code: 'INDEX_OUT_OF_RANGE', names: ['0:9', "'id'"], hint: true},
+  {name: 'index out of range: show names a negative index as typed', args: ['show', 'HEAD:id[-5]'], exit: 1, code: 'INDEX_OUT_OF_RANGE', names: ['-5', "'id'"], hint: true},
   {name: 'index: delete --index that is not I or I:J is a usage error', args: ['delete', '--index', 'x'], exit: 2, code: 'USAGE', names: ["'x'"], hint: true},
   // revisions
   {name: 'unknown revision: show', args: ['show', 'nosuch'], exit: 1, code: 'UNKNOWN_REVISION', names: ["'nosuch'"], hint: true},

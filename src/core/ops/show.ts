@@ -62,14 +62,18 @@ export async function readSamples(repo: Repo, spec: SampleSpec): Promise<{tensor
   const {root} = await openVersion(repo, spec.rev)
   const t = repo.data.tensor(root, spec.tensor)
   const start = spec.start < 0 ? t.length + spec.start : spec.start
+  // Name the index as typed (-5, not the -4 it counts to from the end).
+  const typed = `${spec.start}${spec.end === undefined ? '' : `:${spec.end === Infinity ? '' : spec.end}`}`
+  const hint = t.length ? `valid indices: 0..${t.length - 1}, or -${t.length}..-1 from the end` : `tensor '${spec.tensor}' is empty`
   if (spec.end === undefined) {
+    if (start < 0 || start >= t.length) throw new IndexOutOfRangeError(`index ${typed} is out of range for tensor '${spec.tensor}' (length ${t.length})`, {hint})
     const entry = await repo.data.entry(t, start)
     const bytes = await repo.data.sampleBytes(t.meta, entry)
     return {tensor: spec.tensor, start, values: [decodeSample(t.meta, bytes)], raw: [bytes]}
   }
   const end = spec.end === Infinity ? t.length : spec.end < 0 ? t.length + spec.end : spec.end
   if (start < 0 || end > t.length || start > end) {
-    throw new IndexOutOfRangeError(`range ${start}:${end} is out of range for tensor '${spec.tensor}' (length ${t.length})`)
+    throw new IndexOutOfRangeError(`range ${typed} is out of range for tensor '${spec.tensor}' (length ${t.length})`, {hint})
   }
   const values: SampleValue[] = []
   const raw: Uint8Array[] = []
