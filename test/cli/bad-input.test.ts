@@ -203,6 +203,38 @@ describe('cli bad input: refused, named, hinted, nothing changed', function () {
     assert.match(report.problems[0].problem, /corrupt/)
   })
 
+  describe('export of a stored path that escapes (a dataset from anyone: path typed with append)', () => {
+    let dir: string
+    let r: CliResult
+
+    before(async () => {
+      dir = box().path('escape/ds')
+      fs.cpSync(base.dir, dir, {recursive: true, verbatimSymlinks: true})
+      const run = async (...args: string[]) => {
+        const res = await runLakeAsync(args, {cwd: dir})
+        assert.equal(res.code, 0, res.stderr)
+      }
+      await run('add', 'tree', '--format', 'files')
+      await run('append', '-t', 'path', '--value', '"../evil.txt"')
+      await run('append', '-t', 'content', '--file', 'people.csv')
+      await run('commit', '-m', 'a path that leaves the export directory')
+      r = await runLakeAsync(['export', '--to', 'out', '--format', 'files', '--json'], {cwd: dir})
+    })
+
+    it('is refused (UNSAFE_PATH, the path named) and writes nothing outside the target', () => {
+      assertRefused(r, 1, ['../evil.txt'], {hint: true})
+      assertErrorJson(r, 'UNSAFE_PATH')
+      assert.ok(!fs.existsSync(path.join(dir, 'evil.txt')))
+    })
+
+    // CLI.md: "A refused or failed command changes nothing". The export writes the safe files
+    // (tree/ok.txt) before it meets the bad path, and leaves them there.
+    it('BUG: a refused export leaves no half-written export behind', () => {
+      const left = fs.existsSync(path.join(dir, 'out')) ? fs.readdirSync(path.join(dir, 'out'), {recursive: true}) : []
+      assert.deepEqual(left, [], 'files of the refused export were left in out/')
+    })
+  })
+
   for (const c of CASES) it(c.name, () => checkCase(c, outcomes.get(c.name), baseState))
   for (const c of DETACHED) it(c.name, () => checkCase(c, outcomes.get(c.name), detachedState))
 })
