@@ -181,6 +181,53 @@ describe('merge: criss-cross history (two merge bases)', function () {
     }))
 })
 
+describe('merge: after a criss-cross merge reordered samples', function () {
+  this.timeout(60_000)
+
+  // mA keeps [.., aA, bB] and mB [.., bB, aA]; M (mB merged into mA) keeps mA's order, so M orders
+  // two samples of its ancestor mB the other way round. A later merge with base mB must still find
+  // theirs' changes by sample id, not by counting positions (it used to update and delete the
+  // sample at aA's old position, which is bB in M).
+  it("applies theirs' update and delete to the right samples", () =>
+    withDataset('lake-merge-reorder-', async (ds) => {
+      await ds.createTensor('a', {htype: 'text'})
+      await ds.append('a', ['x0', 'x1'])
+      await ds.commit('X')
+      await ds.createBranch('side')
+      await ds.append('a', ['aA'])
+      const a1 = (await ds.commit('a1')).commit
+      await ds.checkout('side')
+      await ds.append('a', ['bB'])
+      const b1 = (await ds.commit('b1')).commit
+      const mB = (await ds.merge(a1)).commit
+      await ds.checkout('main')
+      await ds.merge(b1)
+      await ds.merge('side')
+      assert.deepEqual(await materialize(ds), {a: ['x0', 'x1', 'aA', 'bB']}, 'M keeps ours order')
+      await ds.append('a', ['m1'])
+      await ds.commit('main after M')
+      await ds.tag('m')
+
+      await ds.checkout('side')
+      assert.deepEqual(await materialize(ds), {a: ['x0', 'x1', 'bB', 'aA']})
+      await ds.update('a', 3, 'aA2')
+      await ds.commit('update aA')
+      await ds.tag('u')
+      await ds.deleteRows(2, 3)
+      await ds.commit('delete bB')
+      await ds.checkout('main')
+
+      const r = await ds.merge('side')
+      assert.equal(r.base, mB)
+      assert.deepEqual(await materialize(ds), {a: ['x0', 'x1', 'aA2', 'm1']})
+
+      // The diff between M's descendant and the update: the old value of aA is aA's.
+      const d = await ds.diff('m', 'u', {tensor: 'a', values: true})
+      assert.deepEqual(d.tensors[0].values?.updated, [{index: 3, old: 'aA', new: 'aA2'}])
+      assert.deepEqual(d.tensors[0].values?.deleted, [{index: 4, value: 'm1'}])
+    }))
+})
+
 describe('merge: tensors and meta', function () {
   this.timeout(60_000)
 

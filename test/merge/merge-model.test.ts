@@ -13,7 +13,7 @@ import {materialize, rejection, withDataset} from './helpers.js'
 import {applyEdit, cloneSnap, HTYPE_OF, Ids, mergeModel, scenarioArb, sortConflicts, valuesOf, type Edit, type Placed, type Scenario, type Snap, type Strategy} from './model.js'
 
 const SEED = process.env.LAKE_TEST_SEED ? Number(process.env.LAKE_TEST_SEED) : Math.floor(Math.random() * 2 ** 31)
-const RUNS = Number(process.env.LAKE_MERGE_RUNS ?? 60)
+const RUNS = Number(process.env.LAKE_MERGE_RUNS ?? 45)
 
 async function apply(ds: Dataset, p: Placed): Promise<void> {
   switch (p.k) {

@@ -2,7 +2,7 @@
 // relative to the base (index diffs, cost ∝ change) are matched by sample id; ours' order is
 // kept, theirs' appends come after ours'. A sample changed differently on both sides, or deleted on
 // one and changed on the other, is a conflict; the same change on both sides is not.
-import {diffIndexes, buildIndex, editIndex, getEntry, type IndexEntry} from '../index/index.js'
+import {diffIndexes, buildIndex, editIndex, findPositionsById, getEntry, type IndexEntry} from '../index/index.js'
 import {decodeSample} from '../format/sample.js'
 import {sampleToJson} from '../format/sample-json.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
@@ -114,6 +114,25 @@ async function mergeTensor(data: DataStore, name: string, b: TensorState, o: Ten
     return lo
   }
   const theirsToBase = positionMapBtoA(dT)
+  // Base samples theirs changed or deleted and ours left alone, to be found in ours. Counting maps
+  // their positions while ours and theirs keep the base's relative order, which merges in a
+  // criss-cross history can break (a merge keeps ours' order, so its descendants may order two
+  // samples unlike an ancestor on the other side): each mapped position is checked by sample id,
+  // and ids that are not where counting puts them are looked up by a scan of ours' index.
+  const untouched: {id: bigint; pB: number; update?: Loc}[] = []
+  const positionsInOurs = async (want: {id: bigint; pB: number}[]): Promise<number[]> => {
+    const guess = want.map((w) => baseToOurs(w.pB))
+    const found = await Promise.all(guess.map((p) => (p < o.length ? getEntry(data.nodes, o.index, p) : undefined)))
+    const lost = new Set(want.filter((w, i) => found[i]?.id !== w.id).map((w) => w.id))
+    if (lost.size === 0) return guess
+    const byId = await findPositionsById(data.nodes, o.index, lost)
+    return want.map((w, i) => {
+      if (!lost.has(w.id)) return guess[i]
+      const p = byId.get(w.id)
+      if (p === undefined) throw new Error(`merge: sample ${w.id.toString(16)} of tensor '${name}' is neither deleted nor present in ours`)
+      return p
+    })
+  }
   const updates = new Map<number, Loc>()
   const deletes = new Set<number>()
   const appends: IndexEntry[] = []
@@ -142,7 +161,7 @@ async function mergeTensor(data: DataStore, name: string, b: TensorState, o: Ten
       if (await sameBytes(mine.e, te)) continue
       if (await conflict({index: mine.pos, kind: 'both-changed'}, mine.e, te)) if (strategy === 'theirs') updates.set(mine.pos, loc(te))
     } else {
-      updates.set(baseToOurs(pB), loc(te))
+      untouched.push({id: te.id, pB, update: loc(te)})
     }
   }
   for (let i = 0; i < tDel.length; i++) {
@@ -152,8 +171,13 @@ async function mergeTensor(data: DataStore, name: string, b: TensorState, o: Ten
     if (mine) {
       if (await conflict({index: mine.pos, kind: 'deleted-theirs'}, mine.e, undefined)) if (strategy === 'theirs') deletes.add(mine.pos)
     } else {
-      deletes.add(baseToOurs(dT.deleted[i]))
+      untouched.push({id: be.id, pB: dT.deleted[i]})
     }
+  }
+  for (const [i, pos] of (await positionsInOurs(untouched)).entries()) {
+    const u = untouched[i]
+    if (u.update) updates.set(pos, u.update)
+    else deletes.add(pos)
   }
   for (const te of tAdd) {
     const mine = oursAdded.get(te.id)

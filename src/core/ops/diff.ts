@@ -2,7 +2,8 @@
 // by sample identity. Cost follows the change: see dataset/diff.ts.
 import type {Repo} from '../repo/repo.js'
 import {diffRoots, positionMapBtoA, toRanges, type TensorDiff} from '../dataset/diff.js'
-import type {VersionRoot} from '../dataset/version-root.js'
+import type {TensorState, VersionRoot} from '../dataset/version-root.js'
+import {findPositionsById, type IndexEntry} from '../index/index.js'
 import {sampleToJson} from '../format/sample-json.js'
 import {decodeSample} from '../format/sample.js'
 import {UnknownTensorError} from '../errors.js'
@@ -67,14 +68,32 @@ export async function diff(repo: Repo, a?: string, b?: string, opts: DiffOptions
 }
 
 async function sampleValues(repo: Repo, a: VersionRoot, b: VersionRoot, d: TensorDiff, limit: number) {
+  const value = (t: TensorState, e: IndexEntry) => repo.data.sampleBytes(t.meta, e).then((bytes) => sampleToJson(t.meta, decodeSample(t.meta, bytes)))
   const read = async (root: VersionRoot, index: number) => {
     const t = root.tensors[d.name]
-    return sampleToJson(t.meta, decodeSample(t.meta, await repo.data.sampleBytes(t.meta, await repo.data.entry(t, index))))
+    return value(t, await repo.data.entry(t, index))
   }
   const added = await Promise.all(d.added.slice(0, limit).map(async (index) => ({index, value: await read(b, index)})))
   // An updated sample's old value sits at its position in A: map B positions back through the diff.
+  // The mapping assumes A and B order their common samples alike, which merges of a criss-cross
+  // history can break; a sample not found where the mapping points is looked up by id.
   const toA = positionMapBtoA(d)
-  const updated = await Promise.all(d.updated.slice(0, limit).map(async (index) => ({index, old: await read(a, toA(index)), new: await read(b, index)})))
+  const oldValue = async (index: number, id: bigint) => {
+    const t = a.tensors[d.name]
+    const guess = toA(index)
+    let e = guess < t.length ? await repo.data.entry(t, guess) : undefined
+    if (e?.id !== id) {
+      const p = (await findPositionsById(repo.data.nodes, t.index, new Set([id]))).get(id)
+      if (p === undefined) throw new Error(`diff: updated sample ${id.toString(16)} of tensor '${d.name}' is not in A`)
+      e = await repo.data.entry(t, p)
+    }
+    return value(t, e)
+  }
+  const updated = await Promise.all(d.updated.slice(0, limit).map(async (index) => {
+    const t = b.tensors[d.name]
+    const e = await repo.data.entry(t, index)
+    return {index, old: await oldValue(index, e.id), new: await value(t, e)}
+  }))
   const deleted = await Promise.all(d.deleted.slice(0, limit).map(async (index) => ({index, value: await read(a, index)})))
   return {added, updated, deleted, truncated: d.added.length > limit || d.updated.length > limit || d.deleted.length > limit}
 }
