@@ -70,11 +70,18 @@ export class DataStore {
     return getEntry(this.nodes, t.index, index)
   }
 
-  private async payload(chunk: string): Promise<Uint8Array> {
+  /**
+   * A chunk's payload for sample reads. Not re-hashed: every sample taken from it is checked
+   * against the crc32 its (hash-verified) index entry records, which is what guarantees no wrong
+   * bytes are returned; hashing whole chunks on every read would cap scans at sha256 speed. fsck
+   * re-hashes everything. `keep` caches it (point reads); scans pass false so a large scan does not
+   * flush the cache with chunks it will not read again.
+   */
+  private async payload(chunk: string, keep = true): Promise<Uint8Array> {
     const cached = this.payloads.get(chunk)
     if (cached) return cached
-    const payload = chunkPayload(await this.objects.get(chunk))
-    this.payloads.set(chunk, payload)
+    const payload = chunkPayload(await this.objects.getUnverified(chunk), chunk)
+    if (keep) this.payloads.set(chunk, payload)
     return payload
   }
 
@@ -123,7 +130,7 @@ export class DataStore {
         return
       }
       const entries = next.value
-      inflight.push(this.payload(entries[0].chunk).then((payload) => ({entries, payload})))
+      inflight.push(this.payload(entries[0].chunk, false).then((payload) => ({entries, payload})))
     }
     while (!done && inflight.length < prefetch) await pull()
     while (inflight.length > 0) {

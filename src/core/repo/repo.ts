@@ -139,6 +139,7 @@ export class Repo {
 }
 
 async function storeFor(root: string, storage: string, lakeDir = path.join(root, LAKE_DIRNAME)): Promise<ObjectStore> {
-  if (storage === 'local') return new FsStore(lakeDir)
+  // Enough open chunk handles that random reads over a few GB of chunks cost one pread each.
+  if (storage === 'local') return new FsStore(lakeDir, {maxOpenFiles: 512})
   return openStore(storage, {})
 }
