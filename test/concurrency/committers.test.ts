@@ -32,13 +32,13 @@ function assertClean(d: Done): void {
 }
 
 describe('concurrency: several lake processes on one dataset', function () {
-  this.timeout(180_000)
+  this.timeout(300_000) // 40 node start-ups: slow on a busy machine
   let root: string
   let dsDir: string
   const env = {LAKE_LOCK_TIMEOUT: '30'}
 
   before(async () => {
-    requireBuild()
+    await requireBuild()
     root = await fs.mkdtemp(path.join(FAST_TMP, 'lake-conc-'))
     dsDir = path.join(root, 'ds')
     await lakeOk(['init', dsDir])

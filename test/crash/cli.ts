@@ -2,16 +2,35 @@
 // snapshots. Shared by test/crash and test/concurrency. Needs `npm run build` first.
 import {spawn, type ChildProcess} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync} from 'node:fs'
+import {existsSync, rmSync} from 'node:fs'
 import fs from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
-export const BIN = path.join(REPO_ROOT, 'bin', 'run.js')
 
-export function requireBuild(): void {
+let bin = path.join(REPO_ROOT, 'bin', 'run.js')
+let snapshot: Promise<void> | undefined
+
+/**
+ * Checks dist/ is built, and runs the CLI from a private copy of it (bin, dist, package.json,
+ * manifest; node_modules linked), so a `npm run build` running beside the tests cannot swap
+ * files under a spawned command. LAKE_TEST_CLI_SNAPSHOT=0 runs bin/run.js in place.
+ */
+export function requireBuild(): Promise<void> {
   if (!existsSync(path.join(REPO_ROOT, 'dist', 'commands'))) throw new Error("these tests run the built CLI: run 'npm run build' first")
+  if (process.env.LAKE_TEST_CLI_SNAPSHOT === '0') return Promise.resolve()
+  snapshot ??= (async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lake-cli-'))
+    process.on('exit', () => rmSync(dir, {recursive: true, force: true}))
+    for (const name of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) {
+      await fs.cp(path.join(REPO_ROOT, name), path.join(dir, name), {recursive: true})
+    }
+    await fs.symlink(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'))
+    bin = path.join(dir, 'bin', 'run.js')
+  })()
+  return snapshot
 }
 
 export interface LakeRun {
@@ -40,7 +59,7 @@ const baseEnv = (extra: Record<string, string> = {}) => ({
 /** Starts `lake ARGS`; `done` settles when it exits (killed or not). */
 export function startLake(args: string[], opts: LakeOptions = {}): {child: ChildProcess; done: Promise<LakeRun>} {
   const started = performance.now()
-  const child = spawn(process.execPath, [BIN, ...args], {cwd: opts.cwd, env: baseEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [bin, ...args], {cwd: opts.cwd, env: baseEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))

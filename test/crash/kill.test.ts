@@ -128,7 +128,7 @@ describe('crash: kill -9 of the CLI', function () {
   const committed: Committed[] = []
 
   before(async () => {
-    requireBuild()
+    await requireBuild()
     console.log(`      crash seed ${seed} (reproduce: LAKE_TEST_SEED=${seed})`)
     root = await fs.mkdtemp(path.join(process.env.LAKE_TEST_TMP ?? os.tmpdir(), 'lake-crash-'))
     dsDir = path.join(root, 'ds')
