@@ -58,7 +58,7 @@ export class HistoryModel {
   }
 
   /** After a successful staging op: dirty for sure when the content differs from HEAD's. */
-  staged_changed(): void {
+  stagedChanged(): void {
     this.dirty = snapEqual(this.staged, this.base) ? 'unknown' : true
   }
 

@@ -48,7 +48,7 @@ export async function step(ds: Dataset, m: HistoryModel, op: Op): Promise<string
       if (name in m.staged) return expectCode(`create ${name}`, p, 'TENSOR_EXISTS').then(() => 'exists')
       await p
       m.staged[name] = {kind: op.kind, values: []}
-      m.staged_changed()
+      m.stagedChanged()
       return name
     }
     case 'append': {
@@ -61,7 +61,7 @@ export async function step(ds: Dataset, m: HistoryModel, op: Op): Promise<string
       if (detached) return expectCode(`append ${name}`, p, 'DETACHED_HEAD').then(() => 'detached')
       await p
       t.values.push(...values)
-      m.staged_changed()
+      m.stagedChanged()
       return `${name} +${values.length}`
     }
     case 'update': {
@@ -75,7 +75,7 @@ export async function step(ds: Dataset, m: HistoryModel, op: Op): Promise<string
       if (detached) return expectCode(`update ${name}[${row}]`, p, 'DETACHED_HEAD').then(() => 'detached')
       await p
       t.values[row] = value
-      m.staged_changed()
+      m.stagedChanged()
       return `${name}[${row}]`
     }
     case 'delete': {
@@ -87,7 +87,7 @@ export async function step(ds: Dataset, m: HistoryModel, op: Op): Promise<string
       if (detached) return expectCode(`delete ${start}:${end}`, p, 'DETACHED_HEAD').then(() => 'detached')
       await p
       for (const t of Object.values(m.staged)) if (start < t.values.length) t.values.splice(start, Math.min(end, t.values.length) - start)
-      m.staged_changed()
+      m.stagedChanged()
       return `${start}:${end}`
     }
     case 'commit': {
