@@ -14,7 +14,7 @@ import {detectFormat, INPUT_FORMATS, type InputFormat} from '../io/detect.js'
 import {walkFiles} from '../io/files.js'
 import {checkRelPath} from '../io/paths.js'
 import {imageFolderClasses, walkImageFolder} from '../io/imagefolder.js'
-import {readCsv} from '../io/csv.js'
+import {csvHeader, readCsv} from '../io/csv.js'
 import {readJsonl} from '../io/jsonl.js'
 import {readNpyHeader, readNpyRows} from '../io/npy.js'
 import {statInput} from '../io/input.js'
@@ -128,11 +128,11 @@ async function importFiles(b: ChangeBuilder, ctx: ImportContext, inputs: string[
     const info = await statInput(input)
     const files = info.isDirectory() ? walkFiles(input) : single(input, info.size)
     syncsDirectory ||= info.isDirectory()
-    for await (const f of files) {
+    for await (const f of readAhead(files)) {
       const relPath = prefix + f.relPath
       if (seen.has(relPath)) throw new BadInputFileError(`two inputs both hold '${relPath}'`, {hint: 'add them with different --prefix values'})
       seen.add(relPath)
-      const bytes = await fs.readFile(f.absPath)
+      const bytes = f.bytes
       const content = encodeSample(contentMeta, bytes, {index: 0})
       const at = existing.get(relPath)
       if (at === undefined) {
@@ -158,6 +158,22 @@ async function importFiles(b: ChangeBuilder, ctx: ImportContext, inputs: string[
   }
 }
 
+/**
+ * File contents in walk order with up to `depth` reads in flight: one read at a time leaves the
+ * disk and the thread pool idle between small files.
+ */
+async function* readAhead<T extends {absPath: string}>(files: AsyncIterable<T>, depth = 16): AsyncGenerator<T & {bytes: Buffer}> {
+  const pending: Promise<T & {bytes: Buffer}>[] = []
+  for await (const f of files) {
+    const read = fs.readFile(f.absPath).then((bytes) => ({...f, bytes}))
+    read.catch(() => undefined) // awaited in order below; this only keeps an early failure from being "unhandled"
+    pending.push(read)
+    // Keep reading while the consumer works; surface a failed read in order.
+    if (pending.length >= depth) yield await pending.shift()!
+  }
+  while (pending.length > 0) yield await pending.shift()!
+}
+
 async function* single(file: string, size: number) {
   yield {relPath: path.basename(file), absPath: file, size}
 }
@@ -179,9 +195,9 @@ async function importImageFolder(b: ChangeBuilder, ctx: ImportContext, dir: stri
     labelsMeta = withClassNames(labelsMeta, fresh)
     b.setMeta(labelsMeta)
   }
-  for await (const img of walkImageFolder(dir)) {
+  for await (const img of readAhead(walkImageFolder(dir))) {
     const id = newSampleId()
-    const bytes = await fs.readFile(img.absPath)
+    const bytes = img.bytes
     await b.append('images', encodeSample(imagesMeta, bytes, {index: b.length('images'), file: img.absPath}), id)
     await b.append('labels', encodeSample(labelsMeta, img.className, {index: b.length('labels')}), id)
     await b.append('path', encodeSample(pathMeta, img.relPath, {index: b.length('path')}), id)
@@ -202,7 +218,11 @@ async function importTable(b: ChangeBuilder, ctx: ImportContext, file: string, f
   const samples = new Map<string, unknown[]>()
   const order: string[] = []
   let rowCount = 0
-  for await (const {record} of readRows(file, format)) {
+  // A CSV whose columns all have tensors needs no inference pass: its header says it all.
+  const header = format === 'csv' ? await csvHeader(file) : null
+  const known = header !== null && header.every((c) => b.hasTensor(c))
+  if (known) order.push(...header)
+  if (!known) for await (const {record} of readRows(file, format)) {
     rowCount++
     for (const k of Object.keys(record)) {
       if (!samples.has(k)) {
