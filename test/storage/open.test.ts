@@ -42,14 +42,13 @@ describe('openStore', () => {
     }
   })
 
-  it('refuses s3:// for now, unknown schemes and relative paths, with a hint', () => {
+  it('refuses unknown schemes and relative paths, with a hint', () => {
     const refusal = (url: string, text: RegExp) => assert.throws(() => openStore(url), (err: {code: string; message: string; hint?: string}) => {
       assert.equal(err.code, 'STORAGE_ERROR')
       assert.match(err.message, text)
       assert.match(err.hint ?? '', /memory:\/\/name/)
       return true
     })
-    refusal('s3://bucket/prefix', /S3 storage is not available in this build yet/)
     refusal('gs://bucket', /unknown storage scheme 'gs:'/)
     refusal('relative/dir', /relative/)
     refusal('', /no storage URL/)

@@ -5,12 +5,13 @@ import {fileURLToPath} from 'node:url'
 import {StorageError} from '../errors.js'
 import {FsStore, type FsStoreOptions} from './fs.js'
 import {MemoryStore} from './memory.js'
+import {S3Store, type S3StoreOptions} from './s3.js'
 import type {ObjectStore} from './types.js'
 
 /** Options for whichever provider the URL selects; a provider ignores those that are not its own. */
-export type OpenStoreOptions = FsStoreOptions
+export type OpenStoreOptions = FsStoreOptions & S3StoreOptions
 
-export const SUPPORTED_STORE_URLS = ['file:///absolute/path', '/absolute/path', 'memory://name'] as const
+export const SUPPORTED_STORE_URLS = ['file:///absolute/path', '/absolute/path', 'memory://name', 's3://bucket/prefix'] as const
 
 const SUPPORTED_HINT = `supported storage URLs: ${SUPPORTED_STORE_URLS.join(', ')}`
 
@@ -24,7 +25,7 @@ export function openStore(url: string, opts: OpenStoreOptions = {}): ObjectStore
     case 'memory':
       return new MemoryStore({name: memoryName(url)})
     case 's3':
-      throw new StorageError('S3 storage is not available in this build yet', {hint: SUPPORTED_HINT, data: {url}})
+      return new S3Store(url, opts)
     case undefined:
       throw new StorageError(`storage path ${JSON.stringify(url)} is relative`, {
         hint: `a store must not depend on the current directory: use an absolute path or file:// URL; ${SUPPORTED_HINT}`,
