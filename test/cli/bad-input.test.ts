@@ -73,6 +73,8 @@ const CASES: Case[] = [
   {name: 'bad revision: @{time} that is not ISO-8601', args: ['show', 'HEAD@{not-a-time}'], exit: 1, code: 'BAD_REVISION', names: ['not-a-time'], hint: true},
   // the dataset itself
   {name: 'init where a dataset exists', args: ['init'], exit: 1, code: 'DATASET_EXISTS', names: ['already exists'], hint: true},
+  {name: 'init --storage with an unknown scheme (nothing made)', args: ['init', 'fresh', '--storage', 'bogus://x'], exit: 2, code: 'USAGE', names: ['bogus://x'], hint: 'file:///', also: notCreated('fresh/.lake')},
+  {name: 'init --storage with a relative file URL (nothing made)', args: ['init', 'fresh', '--storage', 'file://relative/objects'], exit: 1, code: 'STORAGE_ERROR', names: ['file://relative/objects'], hint: 'file:///', also: notCreated('fresh/.lake')},
   // files mode: paths
   {name: 'files: --prefix ../x escapes', args: ['add', 'tree', '--format', 'files', '--prefix', '../x'], exit: 1, code: 'UNSAFE_PATH', names: ['../x'], hint: true},
   {name: 'files: a symlink pointing outside the added directory', args: ['add', 'tree-link', '--format', 'files'], exit: 1, code: 'UNSAFE_PATH', names: ['link', 'outside'], hint: true},
@@ -146,7 +148,7 @@ function checkCase(c: Case, outcome: Outcome | undefined, before: DatasetState |
 }
 
 describe('cli bad input: refused, named, hinted, nothing changed', function () {
-  this.timeout(180_000)
+  this.timeout(300_000)
   const box = useSandbox('lake-cli-bad-')
   let base: Sandbox
   let detachedBase: Sandbox

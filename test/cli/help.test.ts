@@ -8,7 +8,7 @@ import {commandIdsFromSource} from '../helpers/commands.js'
 const IDS = commandIdsFromSource()
 
 describe('cli --help', function () {
-  this.timeout(120_000)
+  this.timeout(300_000)
   const box = useSandbox('lake-cli-help-')
   const results = new Map<string, CliResult>()
 

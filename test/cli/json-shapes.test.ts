@@ -110,7 +110,7 @@ function structure(doc: Record<string, unknown>): Shape {
 const ALL = [...SETUP, ...READS, ...MOVES].map(([name]) => name).filter((name): name is string => name !== null)
 
 describe('cli --json shapes (golden)', function () {
-  this.timeout(120_000)
+  this.timeout(300_000)
   const box = useSandbox('lake-cli-json-')
   const results = new Map<string, CliResult>()
   const withJson = (args: string[]) => [...args, '--json']

@@ -7,7 +7,7 @@ import {AUTHOR, useSandbox} from '../helpers/cli.js'
 const NO_AUTHOR_ENV = {LAKE_AUTHOR_NAME: undefined, LAKE_AUTHOR_EMAIL: undefined}
 
 describe('cli scenario: code link and author identity', function () {
-  this.timeout(60_000)
+  this.timeout(300_000)
   const box = useSandbox('lake-cli-git-')
   const git = (...args: string[]) =>
     execFileSync('git', args, {cwd: box().dir, encoding: 'utf8', env: {...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1'}}).trim()

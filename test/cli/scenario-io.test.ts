@@ -7,7 +7,7 @@ import {assertErrorJson, assertRefused, okJson, readTree, useSandbox, type Sandb
 import {csv, jsonl, npy, png, readNpyHeader} from '../helpers/fixtures.js'
 
 describe('cli scenario: add and export', function () {
-  this.timeout(120_000)
+  this.timeout(300_000)
   const box = useSandbox('lake-cli-io-')
 
   describe('files: a directory tree, mirrored by path', () => {
@@ -134,7 +134,7 @@ describe('cli scenario: add and export', function () {
     })
   })
 
-  describe('npy: first axis = samples', () => {
+  describe('npy: first axis = samples (objects stored elsewhere with --storage)', () => {
     let ds: Sandbox
     const embValues = [0, 0.5, 1, 1.5, 2, 2.5]
 
@@ -142,12 +142,14 @@ describe('cli scenario: add and export', function () {
       ds = box().sub('arrays')
       ds.write('emb.npy', npy('<f4', [3, 2], embValues))
       ds.write('ints.npy', npy('<i4', [4], [7, -1, 0, 2 ** 31 - 1]))
-      ds.ok('init')
+      // objects in another directory (init --storage file:///abs)
+      assert.equal(ds.json('init', '--storage', `file://${box().path('npy-objects')}`).storage, `file://${box().path('npy-objects')}`)
     })
 
     it('add, show, export --format npy (header and data read back)', async () => {
       assert.deepEqual(ds.json('add', 'emb.npy', 'ints.npy'), {added: 7, updated: 0, deleted: 0, tensors: ['emb', 'ints']})
       ds.ok('commit', '-m', 'arrays')
+      assert.ok(fs.readdirSync(box().path('npy-objects'), {recursive: true}).length > 0, 'objects are written under --storage')
       const [row, exported] = await ds.all([['show', 'HEAD:emb[1]', '--json'], ['export', '--to', 'out', '--format', 'npy', '--json']])
       assert.deepEqual(okJson(row), {tensor: 'emb', index: 1, value: [1, 1.5]})
       assert.equal(okJson(exported).written, 2)

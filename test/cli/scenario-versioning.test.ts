@@ -18,7 +18,7 @@ interface LogEntry {
 }
 
 describe('cli scenario: versioning', function () {
-  this.timeout(120_000)
+  this.timeout(300_000)
   const box = useSandbox('lake-cli-versioning-')
   // commit ids by name, filled as the scenario goes
   const c: Record<string, string> = {}

@@ -7,7 +7,7 @@ import {okJson, useSandbox, type CliResult} from '../helpers/cli.js'
 const BIG = '9007199254740993' // 2^53 + 1: as a JSON number it parses to 2^53
 
 describe('cli values: 64-bit integers beyond 2^53', function () {
-  this.timeout(60_000)
+  this.timeout(300_000)
   const box = useSandbox('lake-cli-values-')
   let asNumber: CliResult
   let asString: CliResult
