@@ -6,6 +6,15 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`lake/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
+  // git-style `lake -C DIR status`: oclif takes flags only after the command, so move a leading
+  // -C/--dir (and its value) behind it.
+  const args = process.argv.slice(2)
+  const moved = []
+  while (args.length > 0) {
+    if ((args[0] === '-C' || args[0] === '--dir') && args.length > 1) moved.push(...args.splice(0, 2))
+    else if (/^(-C.+|--dir=.*)$/.test(args[0])) moved.push(...args.splice(0, 1))
+    else break
+  }
   const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url})
+  await execute({dir: import.meta.url, args: [...args, ...moved]})
 }
