@@ -48,7 +48,8 @@ describe('revisions: ambiguous and unknown prefixes (resolver, fake source)', ()
 
   it('a 4-digit prefix two commits share is ambiguous: named, with candidates in the hint', async () => {
     const err = await refused(src, 'abcd', 'AMBIGUOUS_REVISION')
-    assert.ok(err.hint?.includes(a1.slice(0, 12)) && err.hint.includes(a2.slice(0, 12)), err.hint)
+    const hint = err.hint ?? ''
+    assert.ok(hint.includes(a1.slice(0, 12)) && hint.includes(a2.slice(0, 12)), hint)
   })
 
   it('ambiguity is reported for the whole revision, suffixes included', async () => {

@@ -26,7 +26,10 @@ describe('cli values: 64-bit integers beyond 2^53', function () {
     asString = box().run(['append', '-t', 'big', '--value', `"${BIG}"`, '--json'])
     fromJsonl = box().run(['add', 'big.jsonl', '--json'])
     box().ok('commit', '-m', 'two')
-    ;[shown, storedBig, storedJsonl] = await box().all([['show', 'HEAD~1:big[0]', '--json'], ['show', 'HEAD:big[0:]', '--json'], ['show', 'HEAD:v[0:]', '--json']])
+    const shows = await box().all([['show', 'HEAD~1:big[0]', '--json'], ['show', 'HEAD:big[0:]', '--json'], ['show', 'HEAD:v[0:]', '--json']])
+    shown = shows[0]
+    storedBig = shows[1]
+    storedJsonl = shows[2]
   })
 
   it('show --json prints an i64 within 2^53 as a number', () => {

@@ -82,7 +82,7 @@ if (process.env.LAKE_TEST_STATS) process.on('exit', () => console.error(`lake CL
 /** Runs `lake ARGS` synchronously. */
 export function runLake(args: string[], call: LakeCall & {cwd: string}): CliResult {
   stats.calls++
-  const r = spawnSync(process.execPath, [BIN, ...args], {cwd: call.cwd, env: baseEnv(call.env), encoding: 'utf8', timeout: 60_000})
+  const r = spawnSync(process.execPath, [BIN, ...args], {cwd: call.cwd, env: baseEnv(call.env), encoding: 'utf8', timeout: 120_000})
   return result(args, r.status, r.signal, r.stdout, r.stderr)
 }
 
