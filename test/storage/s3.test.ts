@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
 import {createServer} from 'node:net'
+import {CachedStore} from '../../src/core/storage/cache.js'
+import {ObjectDb} from '../../src/core/storage/objects.js'
 import {openStore} from '../../src/core/storage/open.js'
 import {S3Store} from '../../src/core/storage/s3.js'
 import {useS3Server, type ProxiedRequest} from '../helpers/s3.js'
 import {collect, rejectsWithCode, runStoreContract} from './contract.js'
+import {tempDir} from './helpers.js'
 
 const bytesOf = (text: string) => new TextEncoder().encode(text)
 const textOf = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
@@ -139,6 +142,34 @@ describe('S3Store on s3rver over HTTP', () => {
       assert.deepEqual(upload.slice(1, 4).sort(), [1, 2, 3].map(n => `PUT ${prefix}objects/large?partNumber=${n}&uploadId=U 200`))
       assert.equal(upload[4], `POST ${prefix}objects/large?uploadId=U 200`)
       await store.close()
+    })
+  })
+
+  describe('behind a CachedStore', () => {
+    it('hits make no HTTP request; a verified chunk serves all its ranges from disk', async () => {
+      const {dir, cleanup} = await tempDir()
+      const {store, prefix} = await s3.makeStore()
+      const cache = new CachedStore(store, {dir, maxBytes: 64 * MiB})
+      try {
+        const db = new ObjectDb(cache, {cacheBytes: 0})
+        const chunk = new Uint8Array(2 * MiB).map((_, i) => (i * 13) & 0xff)
+        const hash = await db.put(chunk)
+        const commit = await db.put(bytesOf('a small commit object'))
+        await s3.clearRequests()
+        for (let epoch = 0; epoch < 3; epoch++) {
+          assert.equal(textOf(await db.get(commit)), 'a small commit object')
+          for (let at = 0; at < chunk.length; at += 256 * 1024) assert.deepEqual(await db.getRange(hash, at, 100), chunk.slice(at, at + 100))
+        }
+        // Epoch 1: the commit (GET), the chunk (HEAD for its size, then GET whole); epochs 2-3: none.
+        assert.deepEqual((await seen(prefix)).map(line => line.replace(/[0-9a-f]{62}/, 'H')), [
+          `GET ${prefix}objects/${commit.slice(0, 2)}/H 200`,
+          `HEAD ${prefix}objects/${hash.slice(0, 2)}/H 200`,
+          `GET ${prefix}objects/${hash.slice(0, 2)}/H 200`,
+        ])
+      } finally {
+        await cache.close()
+        await cleanup()
+      }
     })
   })
 
