@@ -271,6 +271,40 @@ describe('merge: tensors and meta', function () {
       assert.equal((await ds.version()).meta('f32').dtype, 'f32')
     }))
 
+  it('a tensor re-created with another dtype by a settled conflict: never mixed with the other side\'s samples', () =>
+    withDataset('lake-merge-recreated-', async (ds) => {
+      await ds.createTensor('a', {htype: 'text'})
+      await ds.append('a', ['a0'])
+      await ds.commit('base')
+      await ds.createBranch('side')
+      await ds.createTensor('extra', {htype: 'generic', dtype: 'i32'})
+      await ds.append('extra', [1, 2])
+      await ds.commit('m1')
+      await ds.checkout('side')
+      await ds.createTensor('extra', {htype: 'text'})
+      await ds.append('extra', ['t'])
+      await ds.commit('s1')
+      // side settles the tensor conflict with its own (text) tensor: extra is re-created there.
+      assert.equal((await ds.merge('main', {strategy: 'ours'})).resolved, 1)
+      await ds.createBranch('side-untouched', 'main')
+      await ds.checkout('main')
+      await ds.append('extra', [3])
+      await ds.commit('m2')
+      // Base m1 has extra = i32 [1, 2]; ours appended 3; theirs replaced it with text ['t'].
+      const err = await rejection('re-created tensor', ds.merge('side'), 'MERGE_CONFLICT')
+      assert.deepEqual(err.data?.conflicts, [{tensor: 'extra', index: null, kind: 'tensor', ours: {htype: 'generic', dtype: 'i32'}, theirs: {htype: 'text', dtype: 'str'}}])
+      await ds.merge('side', {strategy: 'theirs'})
+      assert.deepEqual(await materialize(ds), {a: ['a0'], extra: ['t']})
+      // Ours left the base's samples alone: theirs' re-created tensor comes over whole.
+      await ds.checkout('side-untouched')
+      await ds.append('a', ['a1'])
+      await ds.commit('u1')
+      const r = await ds.merge('side')
+      assert.deepEqual(r.conflicts, [])
+      assert.deepEqual(await materialize(ds), {a: ['a0', 'a1'], extra: ['t']})
+      assert.ok((await ds.fsck()).ok)
+    }))
+
   it('class names: one side extending the other merges (the longer list wins); diverging lists conflict', async function () {
     const images = await fs.mkdtemp(path.join((await import('node:os')).tmpdir(), 'lake-merge-img-'))
     try {

@@ -161,8 +161,9 @@ export interface ModelMerge {
 }
 
 /**
- * Three-way merge by sample identity. Per tensor: a tensor only one side has comes over whole; one
- * created on both sides with different kinds is a tensor-level conflict. Otherwise every sample of
+ * Three-way merge by sample identity. Per tensor: a tensor only one side has, or only one side
+ * changed, comes over whole; one created on both sides with different kinds is a tensor-level
+ * conflict (see below for one re-created by a side). Otherwise every sample of
  * the base is unchanged / changed / deleted on each side (compared with the base by value); ours'
  * order is kept, theirs' changes and deletes apply to samples ours did not touch, and the samples
  * theirs added follow ours'. Changed differently on both sides, deleted on one side and changed on
@@ -183,9 +184,28 @@ export function mergeModel(base: Snap, ours: Snap, theirs: Snap, strategy?: Stra
     }
     const b = base[name]
     if (o.kind !== t.kind) {
-      // Only possible when both sides created it: kinds never change.
+      // Created on both sides with different kinds, or re-created by one side (a tensor conflict
+      // settled by a strategy): samples of different kinds do not mix. The side that re-created it
+      // wins if the other left the base's samples as they were; otherwise a tensor-level conflict.
+      const untouched = (x: TensorModel) => !!b && b.kind === x.kind && sameSamples(x, b)
+      const winner = untouched(o) ? t : untouched(t) ? o : null
+      if (winner) {
+        out[name] = structuredClone(winner)
+        continue
+      }
       if (!strategy) conflicts.push({tensor: name, index: null, kind: 'tensor', ours: o.kind, theirs: t.kind})
       out[name] = structuredClone(strategy === 'theirs' ? t : o)
+      continue
+    }
+    // Changed on one side only: that side's version, whole (also its order, which can differ from
+    // the base's after criss-cross merges: the same as a fast-forward would give).
+    const empty: TensorModel = {kind: o.kind, samples: []}
+    if (sameSamples(t, b ?? empty)) {
+      out[name] = structuredClone(o)
+      continue
+    }
+    if (sameSamples(o, b ?? empty)) {
+      out[name] = structuredClone(t)
       continue
     }
     const inBase = new Map((b?.samples ?? []).map((s) => [s.id, s.value]))
@@ -238,6 +258,9 @@ export function mergeModel(base: Snap, ours: Snap, theirs: Snap, strategy?: Stra
   }
   return {snap: out, conflicts, sameChange}
 }
+
+const sameSamples = (x: TensorModel, y: TensorModel) =>
+  x.samples.length === y.samples.length && x.samples.every((s, i) => s.id === y.samples[i].id && s.value === y.samples[i].value)
 
 /** Conflicts in a canonical order, for comparing sets. */
 export function sortConflicts<T extends {tensor: string; kind: string; index: number | null}>(cs: T[]): T[] {

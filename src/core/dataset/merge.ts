@@ -47,13 +47,25 @@ export async function mergeRoots(data: DataStore, base: VersionRoot, ours: Versi
     const b = base.tensors[name] ?? {meta: o.meta, index: (await buildIndex(data.nodes, [])).root, length: 0}
     // Created on both sides: no base meta, so both sides' metas must agree.
     const meta = mergeMeta(base.tensors[name]?.meta, o.meta, t.meta)
-    if (!meta) {
+    const tensorConflict = () => {
       const conflict: MergeConflict = {tensor: name, index: null, kind: 'tensor', ours: describeMeta(o.meta), theirs: describeMeta(t.meta)}
       if (!strategy) conflicts.push(conflict)
       else {
         resolved++
         if (strategy === 'theirs') tensors[name] = t
       }
+    }
+    if (!meta) {
+      tensorConflict()
+      continue
+    }
+    if (!sameEncoding(o.meta, t.meta)) {
+      // One side re-created the tensor with another htype/dtype (a tensor conflict settled with
+      // --strategy): samples are encoded for their meta, so the sides' samples cannot be mixed.
+      // The re-created tensor wins only if the other side left the base's samples alone.
+      if (sameEncoding(meta, o.meta) && t.index === b.index) tensors[name] = {...o, meta}
+      else if (sameEncoding(meta, t.meta) && o.index === b.index) tensors[name] = {...t, meta}
+      else tensorConflict()
       continue
     }
     if (o.index === t.index || t.index === b.index) {
@@ -72,9 +84,12 @@ export async function mergeRoots(data: DataStore, base: VersionRoot, ours: Versi
   return {root: {tensors}, conflicts, resolved}
 }
 
+/** Equal but for class names: samples of one read the same under the other. */
+const sameEncoding = (a: TensorMeta, b: TensorMeta) => JSON.stringify({...a, classNames: undefined}) === JSON.stringify({...b, classNames: undefined})
+
 /** Meta both sides can live with: equal, or one side only added class names. Null = conflict. */
 function mergeMeta(base: TensorMeta | undefined, ours: TensorMeta, theirs: TensorMeta): TensorMeta | null {
-  const same = (a: TensorMeta, b: TensorMeta) => JSON.stringify({...a, classNames: undefined}) === JSON.stringify({...b, classNames: undefined})
+  const same = sameEncoding
   let merged: TensorMeta
   if (same(ours, theirs)) merged = ours
   else if (base && same(ours, base)) merged = theirs

@@ -1,0 +1,205 @@
+// Model-based test of merges in a random commit graph: three branches that edit and merge one
+// another in any order (criss-cross merges included), so merge bases are merges themselves, several
+// bases compete, and branches order shared samples differently. The model finds the merge base on
+// its own (best common ancestors; highest generation, then smallest id), predicts fast-forwards,
+// up-to-date merges and conflicts, and the merged values by sample identity; at the end every
+// commit materializes its model version and fsck is ok. Every update writes a value that sample
+// never had, so "changed" is unambiguous.
+//   LAKE_TEST_SEED=123 npx mocha --no-config --node-option import=tsx --timeout 120000 test/merge/merge-graph.test.ts
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import type {Dataset} from '../../src/index.js'
+import {materialize, rejection, withDataset} from './helpers.js'
+import {applyEdit, cloneSnap, editArb, HTYPE_OF, Ids, mergeModel, sortConflicts, valuesOf, type Edit, type Kind, type Placed, type Snap, type Strategy} from './model.js'
+
+const SEED = process.env.LAKE_TEST_SEED ? Number(process.env.LAKE_TEST_SEED) : Math.floor(Math.random() * 2 ** 31)
+const RUNS = Number(process.env.LAKE_MERGE_GRAPH_RUNS ?? 15)
+const BRANCHES = ['main', 'b1', 'b2']
+
+type Op =
+  | {k: 'edit'; branch: number; edits: Edit[]}
+  | {k: 'merge'; into: number; from: number; strategy: Strategy | null; noFf: boolean}
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {weight: 1, arbitrary: fc.record({k: fc.constant('edit' as const), branch: fc.nat(2), edits: fc.array(editArb(true), {minLength: 1, maxLength: 3})})},
+  {weight: 1, arbitrary: fc.record({
+    k: fc.constant('merge' as const), into: fc.nat(2), from: fc.nat(2),
+    strategy: fc.constantFrom<Strategy | null>(null, null, 'ours', 'theirs'), noFf: fc.boolean(),
+  })},
+)
+
+interface Scenario {
+  kinds: [Kind, Kind]
+  lengths: [number, number]
+  ops: Op[]
+}
+
+const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
+  kinds: fc.tuple(fc.constantFrom<Kind>('i32', 'text'), fc.constantFrom<Kind>('i32', 'text')),
+  lengths: fc.tuple(fc.integer({min: 2, max: 6}), fc.integer({min: 1, max: 6})),
+  ops: fc.array(opArb, {minLength: 12, maxLength: 24}),
+})
+
+class Graph {
+  readonly parents = new Map<string, string[]>()
+  readonly snaps = new Map<string, Snap>()
+  private readonly gens = new Map<string, number>()
+
+  add(id: string, parents: string[], snap: Snap): void {
+    this.parents.set(id, parents)
+    this.snaps.set(id, cloneSnap(snap))
+    this.gens.set(id, 1 + Math.max(0, ...parents.map((p) => this.gens.get(p)!)))
+  }
+
+  ancestors(id: string): Set<string> {
+    const seen = new Set<string>()
+    const stack = [id]
+    while (stack.length) {
+      const c = stack.pop()!
+      if (seen.has(c)) continue
+      seen.add(c)
+      stack.push(...this.parents.get(c)!)
+    }
+    return seen
+  }
+
+  /** Best common ancestors, highest generation first, then smallest id. */
+  bases(a: string, b: string): string[] {
+    const inB = this.ancestors(b)
+    const common = [...this.ancestors(a)].filter((c) => inB.has(c))
+    const best = common.filter((c) => !common.some((d) => d !== c && this.ancestors(d).has(c)))
+    return best.sort((x, y) => this.gens.get(y)! - this.gens.get(x)! || (x < y ? -1 : 1))
+  }
+}
+
+async function apply(ds: Dataset, p: Placed): Promise<void> {
+  if (p.k === 'append') await ds.append(p.tensor, p.samples.map((s) => s.value))
+  else if (p.k === 'update') await ds.update(p.tensor, p.row, p.value)
+  else if (p.k === 'delete') await ds.deleteRows(p.start, p.end)
+  else await ds.createTensor(p.tensor, HTYPE_OF[p.kind])
+}
+
+interface Stats {
+  runs: number
+  edits: number
+  upToDate: number
+  fastForward: number
+  merges: number
+  refused: number
+  settled: number
+  severalBases: number
+  mergeBases: number
+}
+
+async function run(sc: Scenario, stats: Stats): Promise<void> {
+  const trace: string[] = []
+  try {
+    await withDataset('lake-merge-graph-', async (ds) => {
+      const ids = new Ids()
+      let suffix = 1
+      const fresh = () => suffix++
+      const g = new Graph()
+      const snap: Snap = {}
+      for (const [i, name] of ['a', 'b'].entries()) {
+        snap[name] = {kind: sc.kinds[i], samples: []}
+        await ds.createTensor(name, HTYPE_OF[sc.kinds[i]])
+        await apply(ds, applyEdit(snap, {k: 'append', t: i, n: sc.lengths[i]}, ids, fresh)!)
+      }
+      const base = (await ds.commit('base')).commit
+      g.add(base, [], snap)
+      const tips = new Map(BRANCHES.map((b) => [b, base]))
+      for (const b of BRANCHES.slice(1)) await ds.createBranch(b)
+      let current = 'main'
+      const goTo = async (b: string) => {
+        if (b !== current) await ds.checkout(b)
+        current = b
+      }
+
+      for (const op of sc.ops) {
+        if (op.k === 'edit') {
+          const branch = BRANCHES[op.branch]
+          await goTo(branch)
+          const s = cloneSnap(g.snaps.get(tips.get(branch)!)!)
+          for (const e of op.edits) {
+            const p = applyEdit(s, e, ids, fresh)
+            trace.push(`${branch}: ${JSON.stringify(p)}`)
+            if (p) await apply(ds, p)
+          }
+          const id = (await ds.commit(`edit ${branch}`, {allowEmpty: true})).commit
+          g.add(id, [tips.get(branch)!], s)
+          tips.set(branch, id)
+          stats.edits++
+          continue
+        }
+        const into = BRANCHES[op.into]
+        const from = BRANCHES[op.from]
+        if (into === from) continue
+        await goTo(into)
+        const ours = tips.get(into)!
+        const theirs = tips.get(from)!
+        trace.push(`merge ${from} into ${into}${op.strategy ? ` --strategy ${op.strategy}` : ''}${op.noFf ? ' --no-ff' : ''}`)
+        const bases = g.bases(ours, theirs)
+        if (bases.length > 1) stats.severalBases++
+        const opts = {...(op.strategy ? {strategy: op.strategy} : {}), noFf: op.noFf}
+        if (ours === theirs || bases[0] === theirs) {
+          const r = await ds.merge(from, opts)
+          assert.deepEqual([r.upToDate, r.commit], [true, ours], 'up to date')
+          stats.upToDate++
+          continue
+        }
+        if (bases[0] === ours && !op.noFf) {
+          const r = await ds.merge(from, opts)
+          assert.deepEqual([r.fastForward, r.commit], [true, theirs], 'fast-forward')
+          tips.set(into, theirs)
+          assert.deepEqual(await materialize(ds), valuesOf(g.snaps.get(theirs)!))
+          stats.fastForward++
+          continue
+        }
+        const baseSnap = g.snaps.get(bases[0])!
+        if (g.parents.get(bases[0])!.length === 2) stats.mergeBases++
+        let strategy = op.strategy ?? undefined
+        const expected = mergeModel(baseSnap, g.snaps.get(ours)!, g.snaps.get(theirs)!, strategy)
+        if (!strategy) {
+          const plain = mergeModel(baseSnap, g.snaps.get(ours)!, g.snaps.get(theirs)!)
+          if (plain.conflicts.length > 0) {
+            const err = await rejection(`merge ${from} into ${into}`, ds.merge(from, opts), 'MERGE_CONFLICT')
+            const got = (err.data?.conflicts as {tensor: string; index: number | null; kind: string; ours: unknown; theirs: unknown}[])
+              .map((c) => (c.kind === 'tensor' ? {...c, ours: (c.ours as {htype: string}).htype === 'text' ? 'text' : 'i32', theirs: (c.theirs as {htype: string}).htype === 'text' ? 'text' : 'i32'} : c))
+            assert.deepEqual(sortConflicts(got), sortConflicts(plain.conflicts), 'conflicts')
+            assert.equal(await ds.resolve('HEAD'), ours, 'a refused merge moves nothing')
+            stats.refused++
+            strategy = 'ours'
+          }
+        }
+        const settled = strategy ? mergeModel(baseSnap, g.snaps.get(ours)!, g.snaps.get(theirs)!, strategy) : expected
+        const r = await ds.merge(from, {...opts, ...(strategy ? {strategy} : {})})
+        assert.equal(r.base, bases[0], `the merge base (of ${bases.length})`)
+        assert.equal(r.fastForward, false)
+        if (strategy) stats.settled++
+        assert.deepEqual(await materialize(ds), valuesOf(settled.snap), `merge ${from} into ${into}`)
+        g.add(r.commit, [ours, theirs], settled.snap)
+        tips.set(into, r.commit)
+        stats.merges++
+      }
+      for (const [id, s] of g.snaps) assert.deepEqual(await materialize(ds, id), valuesOf(s), `commit ${id.slice(0, 12)}`)
+      for (const b of BRANCHES) assert.equal(await ds.resolve(b), tips.get(b), b)
+      const fsck = await ds.fsck()
+      assert.ok(fsck.ok, JSON.stringify(fsck.problems))
+    })
+    stats.runs++
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n  scenario: ${JSON.stringify(sc)}\n  trace:\n    ${trace.join('\n    ')}`, {cause: error})
+  }
+}
+
+describe('merge: random commit graphs with criss-cross merges against a model (library API)', function () {
+  this.timeout(120_000)
+  before(() => console.log(`      merge graph seed ${SEED} (reproduce: LAKE_TEST_SEED=${SEED})`))
+
+  it(`three branches editing and merging each other merge like the model (${RUNS} graphs)`, async () => {
+    const stats: Stats = {runs: 0, edits: 0, upToDate: 0, fastForward: 0, merges: 0, refused: 0, settled: 0, severalBases: 0, mergeBases: 0}
+    await fc.assert(fc.asyncProperty(scenarioArb, (sc) => run(sc, stats)), {seed: SEED, numRuns: RUNS, endOnFailure: process.env.LAKE_TEST_SHRINK !== '1'})
+    console.log(`      ${JSON.stringify(stats)}`)
+    assert.ok(stats.merges > 0)
+  })
+})
