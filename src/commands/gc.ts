@@ -15,6 +15,7 @@ export default class Gc extends LakeCommand {
     const {flags} = await this.parse(Gc)
     const r = await gc(await this.openRepo(flags.dir), {dryRun: flags['dry-run'], graceMs: parseGrace(flags.prune)})
     const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`
+    if (r.deferredBy) this.say(`other commands are writing (${r.deferredBy.join(', ')}): nothing deleted; run gc again when they are done`)
     this.say(`${r.dryRun ? 'would delete' : 'deleted'} ${r.deleted} objects, ${mb(r.freedBytes)}`)
     for (const [kind, k] of Object.entries(r.byKind)) this.say(`  ${kind.padEnd(12)} ${String(k.objects).padStart(8)} objects ${mb(k.bytes).padStart(12)}`)
     if (r.keptYoung.objects) this.say(`kept ${r.keptYoung.objects} unreachable objects younger than ${flags.prune} (${mb(r.keptYoung.bytes)})`)

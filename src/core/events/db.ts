@@ -14,6 +14,8 @@ export interface Sub {
   iterator(opts?: {gte?: string; gt?: string; lt?: string; lte?: string; reverse?: boolean; limit?: number}): AsyncIterable<[string, Bytes]>
   keys(opts?: {gte?: string; gt?: string; lt?: string; lte?: string; reverse?: boolean; limit?: number}): {all(): Promise<string[]>}
   clear(): Promise<void>
+  put(key: string, value: Bytes): Promise<void>
+  del(key: string): Promise<void>
 }
 
 export interface EventDb {
@@ -28,6 +30,8 @@ export interface EventDb {
   reflog: Sub
   /** commit id → commit graph entry (time, first-parent depth, skip pointers) */
   commits: Sub
+  /** Write leases of commands that are writing objects right now (not history: see ops/lease.ts). */
+  leases: Sub
 }
 
 export function lockTimeoutMs(): number {
@@ -39,7 +43,7 @@ export function lockTimeoutMs(): number {
 
 function wrap(level: LakeLevel): EventDb {
   const sub = (name: string) => level.sublevel<string, Bytes>(name, {valueEncoding: 'view'}) as unknown as Sub
-  return {level, log: sub('log'), state: sub('state'), refs: sub('refs'), reflog: sub('reflog'), commits: sub('commits')}
+  return {level, log: sub('log'), state: sub('state'), refs: sub('refs'), reflog: sub('reflog'), commits: sub('commits'), leases: sub('leases')}
 }
 
 export async function openEventDb(path: string, opts: {create?: boolean} = {}): Promise<EventDb> {

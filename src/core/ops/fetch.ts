@@ -5,7 +5,8 @@ import type {Repo} from '../repo/repo.js'
 import {appendEvents} from '../events/log.js'
 import {tagRef, type EventBody} from '../events/records.js'
 import {transfer, type CommitInfo} from '../remote/transfer.js'
-import type {Remote} from '../remote/remote.js'
+import type {Remote, RemoteRef} from '../remote/remote.js'
+import {dropLease, releaseLease, takeLease} from './lease.js'
 import {listRefs, readGraph, readRef} from '../version/source.js'
 import {DEFAULT_REMOTE, openRemote} from './remote.js'
 
@@ -31,6 +32,16 @@ export async function fetchFrom(repo: Repo, remote: Remote, opts: {full?: boolea
   await remote.requireDataset()
   const heads = await remote.listRefs('heads')
   const tags = await remote.listRefs('tags')
+  const lease = await repo.withDb((db) => takeLease(db, 'fetch'))
+  try {
+    return await fetchUnderLease(repo, remote, opts, heads, tags, lease)
+  } catch (error) {
+    await releaseLease(repo, lease)
+    throw error
+  }
+}
+
+async function fetchUnderLease(repo: Repo, remote: Remote, opts: {full?: boolean; onProgress?: (objects: number, bytes: number) => void}, heads: RemoteRef[], tags: RemoteRef[], lease: string): Promise<FetchResult> {
   const lazyClone = repo.config.objectsFrom === remote.name
   const lazy = lazyClone && !opts.full
   // Objects first (no lock held): a commit object present here means its history is too.
@@ -65,6 +76,7 @@ export async function fetchFrom(repo: Repo, remote: Remote, opts: {full?: boolea
       }
     }
     await appendEvents(db, events)
+    await dropLease(db, lease)
     if (lazyClone && opts.full) {
       await repo.updateConfig((c) => {
         delete c.objectsFrom

@@ -6,7 +6,8 @@ import type {Repo} from '../repo/repo.js'
 import {CHUNK_MAGIC} from '../format/chunk.js'
 import {decode} from '../codec.js'
 import {UsageError} from '../errors.js'
-import {reachabilityStarts, walkReachable} from './reach.js'
+import {reachabilityStarts, walkReachable, type Starts} from './reach.js'
+import {liveLeases} from './lease.js'
 
 export const DEFAULT_GRACE_MS = 60 * 60 * 1000
 
@@ -19,6 +20,8 @@ export interface GcResult {
   /** Unreachable but younger than the grace period: kept. */
   keptYoung: {objects: number; bytes: number}
   reachable: number
+  /** Commands writing right now: gc deleted nothing and reports what it would have deleted. */
+  deferredBy?: string[]
 }
 
 /** '1h', '30m', '2d', '45s', 'now' → milliseconds. */
@@ -29,12 +32,23 @@ export function parseGrace(text: string): number {
   return Number(m[1]) * {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}[m[2] as 's' | 'm' | 'h' | 'd']
 }
 
+/**
+ * Runs under the dataset lock from start to end, so no command can stage or commit in between;
+ * and while another command holds a write lease (it has written objects that its event will
+ * reference), nothing is deleted at all: see ops/lease.ts.
+ */
 export async function gc(repo: Repo, opts: {dryRun?: boolean; graceMs?: number} = {}): Promise<GcResult> {
+  return repo.withDb(async (db) => {
+    const writers = await liveLeases(db)
+    return collect(repo, await reachabilityStarts(db), {...opts, deferred: writers.length > 0 ? writers.map((w) => `${w.action} (pid ${w.pid})`) : undefined})
+  })
+}
+
+async function collect(repo: Repo, starts: Starts, opts: {dryRun?: boolean; graceMs?: number; deferred?: string[]}): Promise<GcResult> {
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS
   const started = Date.now()
-  const starts = await repo.withDb((db) => reachabilityStarts(db))
   const {kinds} = await walkReachable(repo, starts)
-  const result: GcResult = {deleted: 0, freedBytes: 0, dryRun: !!opts.dryRun, byKind: {}, keptYoung: {objects: 0, bytes: 0}, reachable: kinds.size}
+  const result: GcResult = {deleted: 0, freedBytes: 0, dryRun: !!opts.dryRun || !!opts.deferred, byKind: {}, keptYoung: {objects: 0, bytes: 0}, reachable: kinds.size, ...(opts.deferred ? {deferredBy: opts.deferred} : {})}
   for await (const {hash, size, mtimeMs} of repo.objects.list()) {
     if (kinds.has(hash)) continue
     if (mtimeMs > started - graceMs) {
@@ -46,13 +60,13 @@ export async function gc(repo: Repo, opts: {dryRun?: boolean; graceMs?: number} 
     const k = (result.byKind[kind] ??= {objects: 0, bytes: 0})
     k.objects++
     k.bytes += size
-    if (!opts.dryRun) await repo.objects.delete(hash)
+    if (!result.dryRun) await repo.objects.delete(hash)
     result.deleted++
     result.freedBytes += size
   }
   // Temp files of interrupted writes (fs store), older than the grace period.
   const store = repo.store as {cleanupTemp?: (olderThanMs: number) => Promise<{files: number; bytes: number}>}
-  if (!opts.dryRun && store.cleanupTemp) {
+  if (!result.dryRun && store.cleanupTemp) {
     const swept = await store.cleanupTemp(Math.max(graceMs, 60_000))
     if (swept.files) result.byKind['interrupted write'] = {objects: swept.files, bytes: swept.bytes}
   }

@@ -11,7 +11,8 @@ import {readCodeLink} from '../codelink/codelink.js'
 import {readGraph, revisionSource} from '../version/source.js'
 import {resolveRevision} from '../version/resolve.js'
 import {mergeBase} from '../version/merge-base.js'
-import {commitRoot, readState, requireBranch} from './state.js'
+import {commitRoot, readState, requireBranch, type RepoState} from './state.js'
+import {dropLease, releaseLease, takeLease} from './lease.js'
 
 export interface MergeResult {
   commit: string
@@ -45,11 +46,25 @@ export async function merge(repo: Repo, rev: string, opts: MergeOptions = {}): P
     if (ours && !base && !opts.allowUnrelated) {
       throw new UnrelatedHistoriesError(`'${rev}' shares no history with '${branch}'`, {hint: 'pass --allow-unrelated to merge them anyway (as if from an empty dataset)'})
     }
-    return {branch, ours, theirs, base, state}
+    return {branch, ours, theirs, base, state, lease: await takeLease(db, 'merge')}
   })
+  try {
+    return await mergeUnderLease(repo, rev, opts, plan)
+  } catch (error) {
+    await releaseLease(repo, plan.lease)
+    throw error
+  }
+}
+
+type MergePlan = {branch: string; ours: string | null; theirs: string; base: string | null; state: RepoState; lease: string}
+
+async function mergeUnderLease(repo: Repo, rev: string, opts: MergeOptions, plan: MergePlan): Promise<MergeResult> {
   const {branch, ours, theirs, base} = plan
   const done = (commit: string, extra: Partial<MergeResult>): MergeResult => ({commit, fastForward: false, conflicts: [], resolved: 0, upToDate: false, base, ...extra})
-  if (ours && (ours === theirs || base === theirs)) return done(ours, {upToDate: true})
+  if (ours && (ours === theirs || base === theirs)) {
+    await releaseLease(repo, plan.lease)
+    return done(ours, {upToDate: true})
+  }
 
   const commitAfterChecks = <T>(fn: (db: Parameters<Parameters<Repo['withDb']>[0]>[0]) => Promise<T>) =>
     repo.withDb(async (db) => {
@@ -57,7 +72,9 @@ export async function merge(repo: Repo, rev: string, opts: MergeOptions = {}): P
       if (now.head.branch !== branch || now.head.commit !== ours || now.staged.root !== plan.state.staged.root) {
         throw new ConcurrentChangeError('another lake process moved HEAD or staged changes while merging; nothing was changed', {hint: 'run the merge again'})
       }
-      return fn(db)
+      const result = await fn(db)
+      await dropLease(db, plan.lease)
+      return result
     })
 
   // Fast-forward: ours is an ancestor of theirs (or the branch has no commit yet).

@@ -8,7 +8,8 @@ import type {TensorChange} from '../events/records.js'
 import {applyChangeset, ChangeBuilder, isAppendOnly, type Changeset} from '../dataset/changeset.js'
 import type {VersionRoot} from '../dataset/version-root.js'
 import {ConcurrentChangeError} from '../errors.js'
-import {readState, requireBranch} from './state.js'
+import {readState, requireBranch, type RepoState} from './state.js'
+import {dropLease, releaseLease, takeLease} from './lease.js'
 
 export interface StageResult {
   changes: TensorChange[]
@@ -20,8 +21,17 @@ export async function stageChange(repo: Repo, action: string, build: (builder: C
   const before = await repo.withDb(async (db) => {
     const state = await readState(repo, db)
     requireBranch(state.head, actionVerb(action))
-    return state
+    return {...state, lease: await takeLease(db, action)}
   })
+  try {
+    return await stageUnderLease(repo, action, build, before)
+  } catch (error) {
+    await releaseLease(repo, before.lease)
+    throw error
+  }
+}
+
+async function stageUnderLease(repo: Repo, action: string, build: (builder: ChangeBuilder) => Promise<void>, before: RepoState & {lease: string}): Promise<StageResult> {
   const baseRoot = await repo.data.getRoot(before.staged.root)
   const builder = new ChangeBuilder(repo.data, baseRoot)
   await build(builder)
@@ -45,6 +55,7 @@ export async function stageChange(repo: Repo, action: string, build: (builder: C
     if (changed) {
       await appendEvents(db, [{type: 'stage', action, base: now.staged.base, root: rootId, changes: applied.changes, objects: cs.objects}])
     }
+    await dropLease(db, before.lease)
     return {changes: applied.changes, root: rootId, staged: changed}
   })
 }
