@@ -13,12 +13,14 @@ import {materialize, rejection, withDataset} from './helpers.js'
 import {applyEdit, cloneSnap, editArb, HTYPE_OF, Ids, mergeModel, sortConflicts, valuesOf, type Edit, type Kind, type Placed, type Snap, type Strategy} from './model.js'
 
 const SEED = process.env.LAKE_TEST_SEED ? Number(process.env.LAKE_TEST_SEED) : Math.floor(Math.random() * 2 ** 31)
-const RUNS = Number(process.env.LAKE_MERGE_GRAPH_RUNS ?? 15)
+const RUNS = Number(process.env.LAKE_MERGE_GRAPH_RUNS ?? 25)
 const BRANCHES = ['main', 'b1', 'b2']
 
 type Op =
   | {k: 'edit'; branch: number; edits: Edit[]}
   | {k: 'merge'; into: number; from: number; strategy: Strategy | null; noFf: boolean}
+  /** Branch a merges another, which then merges a's tip from before. */
+  | {k: 'cross'; a: number; b: number}
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {weight: 1, arbitrary: fc.record({k: fc.constant('edit' as const), branch: fc.nat(2), edits: fc.array(editArb(true), {minLength: 1, maxLength: 3})})},
@@ -26,6 +28,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     k: fc.constant('merge' as const), into: fc.nat(2), from: fc.nat(2),
     strategy: fc.constantFrom<Strategy | null>(null, null, 'ours', 'theirs'), noFf: fc.boolean(),
   })},
+  {weight: 1, arbitrary: fc.record({k: fc.constant('cross' as const), a: fc.nat(2), b: fc.nat(1)})},
 )
 
 interface Scenario {
@@ -88,6 +91,7 @@ interface Stats {
   refused: number
   settled: number
   severalBases: number
+  crosses: number
   mergeBases: number
 }
 
@@ -115,6 +119,57 @@ async function run(sc: Scenario, stats: Stats): Promise<void> {
         current = b
       }
 
+      /** `merge REV` on branch `into`; REV names commit `theirs`. Checked against the model. */
+      const mergeStep = async (into: string, rev: string, theirs: string, strategy0: Strategy | null, noFf: boolean) => {
+        await goTo(into)
+        const ours = tips.get(into)!
+        const label = `merge ${rev.length === 64 ? rev.slice(0, 8) : rev} into ${into}${strategy0 ? ` --strategy ${strategy0}` : ''}${noFf ? ' --no-ff' : ''}`
+        trace.push(label)
+        const bases = g.bases(ours, theirs)
+        if (bases.length > 1) stats.severalBases++
+        const opts = {...(strategy0 ? {strategy: strategy0} : {}), noFf}
+        if (ours === theirs || bases[0] === theirs) {
+          const r = await ds.merge(rev, opts)
+          assert.deepEqual([r.upToDate, r.commit], [true, ours], 'up to date')
+          stats.upToDate++
+          return
+        }
+        if (bases[0] === ours && !noFf) {
+          const r = await ds.merge(rev, opts)
+          assert.deepEqual([r.fastForward, r.commit], [true, theirs], 'fast-forward')
+          tips.set(into, theirs)
+          assert.deepEqual(await materialize(ds), valuesOf(g.snaps.get(theirs)!))
+          stats.fastForward++
+          return
+        }
+        const baseSnap = g.snaps.get(bases[0])!
+        if (g.parents.get(bases[0])!.length === 2) stats.mergeBases++
+        let strategy = strategy0 ?? undefined
+        if (!strategy) {
+          const plain = mergeModel(baseSnap, g.snaps.get(ours)!, g.snaps.get(theirs)!)
+          if (plain.conflicts.length > 0) {
+            const err = await rejection(label, ds.merge(rev, opts), 'MERGE_CONFLICT')
+            const kind = (m: unknown) => ((m as {htype: string}).htype === 'text' ? 'text' : 'i32')
+            const got = (err.data?.conflicts as {tensor: string; index: number | null; kind: string; ours: unknown; theirs: unknown}[])
+              .map((c) => (c.kind === 'tensor' ? {...c, ours: kind(c.ours), theirs: kind(c.theirs)} : c))
+            assert.deepEqual(sortConflicts(got), sortConflicts(plain.conflicts), 'conflicts')
+            assert.equal(await ds.resolve('HEAD'), ours, 'a refused merge moves nothing')
+            stats.refused++
+            strategy = 'ours'
+            trace.push(`  refused; again with --strategy ours`)
+          }
+        }
+        const settled = mergeModel(baseSnap, g.snaps.get(ours)!, g.snaps.get(theirs)!, strategy)
+        const r = await ds.merge(rev, {...opts, ...(strategy ? {strategy} : {})})
+        assert.equal(r.base, bases[0], `the merge base (of ${bases.length})`)
+        assert.equal(r.fastForward, false)
+        if (strategy) stats.settled++
+        assert.deepEqual(await materialize(ds), valuesOf(settled.snap), label)
+        g.add(r.commit, [ours, theirs], settled.snap)
+        tips.set(into, r.commit)
+        stats.merges++
+      }
+
       for (const op of sc.ops) {
         if (op.k === 'edit') {
           const branch = BRANCHES[op.branch]
@@ -131,55 +186,17 @@ async function run(sc: Scenario, stats: Stats): Promise<void> {
           stats.edits++
           continue
         }
-        const into = BRANCHES[op.into]
-        const from = BRANCHES[op.from]
-        if (into === from) continue
-        await goTo(into)
-        const ours = tips.get(into)!
-        const theirs = tips.get(from)!
-        trace.push(`merge ${from} into ${into}${op.strategy ? ` --strategy ${op.strategy}` : ''}${op.noFf ? ' --no-ff' : ''}`)
-        const bases = g.bases(ours, theirs)
-        if (bases.length > 1) stats.severalBases++
-        const opts = {...(op.strategy ? {strategy: op.strategy} : {}), noFf: op.noFf}
-        if (ours === theirs || bases[0] === theirs) {
-          const r = await ds.merge(from, opts)
-          assert.deepEqual([r.upToDate, r.commit], [true, ours], 'up to date')
-          stats.upToDate++
+        if (op.k === 'cross') {
+          // x merges y, then y merges x's tip from before: a criss-cross for later merges.
+          const [x, y] = [BRANCHES[op.a], BRANCHES[(op.a + 1 + op.b) % 3]]
+          const xTip = tips.get(x)!
+          await mergeStep(x, y, tips.get(y)!, null, true)
+          await mergeStep(y, xTip, xTip, null, true)
+          stats.crosses++
           continue
         }
-        if (bases[0] === ours && !op.noFf) {
-          const r = await ds.merge(from, opts)
-          assert.deepEqual([r.fastForward, r.commit], [true, theirs], 'fast-forward')
-          tips.set(into, theirs)
-          assert.deepEqual(await materialize(ds), valuesOf(g.snaps.get(theirs)!))
-          stats.fastForward++
-          continue
-        }
-        const baseSnap = g.snaps.get(bases[0])!
-        if (g.parents.get(bases[0])!.length === 2) stats.mergeBases++
-        let strategy = op.strategy ?? undefined
-        const expected = mergeModel(baseSnap, g.snaps.get(ours)!, g.snaps.get(theirs)!, strategy)
-        if (!strategy) {
-          const plain = mergeModel(baseSnap, g.snaps.get(ours)!, g.snaps.get(theirs)!)
-          if (plain.conflicts.length > 0) {
-            const err = await rejection(`merge ${from} into ${into}`, ds.merge(from, opts), 'MERGE_CONFLICT')
-            const got = (err.data?.conflicts as {tensor: string; index: number | null; kind: string; ours: unknown; theirs: unknown}[])
-              .map((c) => (c.kind === 'tensor' ? {...c, ours: (c.ours as {htype: string}).htype === 'text' ? 'text' : 'i32', theirs: (c.theirs as {htype: string}).htype === 'text' ? 'text' : 'i32'} : c))
-            assert.deepEqual(sortConflicts(got), sortConflicts(plain.conflicts), 'conflicts')
-            assert.equal(await ds.resolve('HEAD'), ours, 'a refused merge moves nothing')
-            stats.refused++
-            strategy = 'ours'
-          }
-        }
-        const settled = strategy ? mergeModel(baseSnap, g.snaps.get(ours)!, g.snaps.get(theirs)!, strategy) : expected
-        const r = await ds.merge(from, {...opts, ...(strategy ? {strategy} : {})})
-        assert.equal(r.base, bases[0], `the merge base (of ${bases.length})`)
-        assert.equal(r.fastForward, false)
-        if (strategy) stats.settled++
-        assert.deepEqual(await materialize(ds), valuesOf(settled.snap), `merge ${from} into ${into}`)
-        g.add(r.commit, [ours, theirs], settled.snap)
-        tips.set(into, r.commit)
-        stats.merges++
+        if (op.into === op.from) continue
+        await mergeStep(BRANCHES[op.into], BRANCHES[op.from], tips.get(BRANCHES[op.from])!, op.strategy, op.noFf)
       }
       for (const [id, s] of g.snaps) assert.deepEqual(await materialize(ds, id), valuesOf(s), `commit ${id.slice(0, 12)}`)
       for (const b of BRANCHES) assert.equal(await ds.resolve(b), tips.get(b), b)
@@ -197,7 +214,7 @@ describe('merge: random commit graphs with criss-cross merges against a model (l
   before(() => console.log(`      merge graph seed ${SEED} (reproduce: LAKE_TEST_SEED=${SEED})`))
 
   it(`three branches editing and merging each other merge like the model (${RUNS} graphs)`, async () => {
-    const stats: Stats = {runs: 0, edits: 0, upToDate: 0, fastForward: 0, merges: 0, refused: 0, settled: 0, severalBases: 0, mergeBases: 0}
+    const stats: Stats = {runs: 0, edits: 0, upToDate: 0, fastForward: 0, merges: 0, refused: 0, settled: 0, severalBases: 0, crosses: 0, mergeBases: 0}
     await fc.assert(fc.asyncProperty(scenarioArb, (sc) => run(sc, stats)), {seed: SEED, numRuns: RUNS, endOnFailure: process.env.LAKE_TEST_SHRINK !== '1'})
     console.log(`      ${JSON.stringify(stats)}`)
     assert.ok(stats.merges > 0)
