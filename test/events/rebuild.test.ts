@@ -106,7 +106,7 @@ describe('events: projections are rebuilt from the log', function () {
     console.log(`      ${JSON.stringify({runs: stats.runs, ops: stats.ops, commits: stats.commits})}`)
   })
 
-  it('BUG: a rebuild interrupted before its final batch leaves the dataset with no projections (not atomic)', async () => {
+  it('a rebuild interrupted before its final batch leaves the old projections (atomic)', async () => {
     // rebuildProjections clears state/refs/reflog/commits one by one, then writes the replay in
     // one batch: a crash in between leaves no tip, HEAD or staged state ("event log is incomplete"
     // on every command) until a rebuild runs again. The clears belong in the final batch.

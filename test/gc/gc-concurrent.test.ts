@@ -1,7 +1,7 @@
 // `lake gc` while another process writes: a child process runs `lake add` and `lake commit` in a
 // loop while `lake gc` runs again and again; afterwards every committed value is there, every
 // commit materializes, and fsck is ok. With the default grace period, and with --prune=now.
-// BUG: with --prune=now a gc that runs while an add has written its chunks but not yet staged them
+// Formerly a bug: with --prune=now a gc that runs while an add has written its chunks but not yet staged them
 // deletes them, and the commit after references missing chunks (fsck: "chunk missing"). Whether a
 // run hits that window depends on timing; gc-race.test.ts reproduces it deterministically.
 import assert from 'node:assert/strict'
@@ -78,7 +78,7 @@ describe('lake gc while another process adds and commits', function () {
     await checkNothingLost(box)
   })
 
-  it(`BUG: --prune=now: ${ROUNDS} add+commit rounds against a gc loop lose no committed data`, async () => {
+  it(`--prune=now: ${ROUNDS} add+commit rounds against a gc loop lose no committed data`, async () => {
     const r = await race(box, ['--prune=now'])
     console.log(`      ${r.gcRuns} gc runs, ${r.deleted} objects deleted`)
     assert.deepEqual(r.failures.map(describeRun), [])

@@ -2,7 +2,7 @@
 // chunk and before it appends the event that references it, a gc runs in between (another Repo
 // on the same dataset, as another process would), then the writer goes on and commits.
 //
-// BUG (both cases below): gc deletes the paused writer's chunk and the commit that follows
+// Formerly a bug (both cases below): gc deleted the paused writer's chunk and the commit that follows
 // references a missing object: committed data is lost and fsck fails. `--prune=now` waives the grace
 // period outright; with the default 1h grace the same happens to an add that takes longer than the
 // grace period between writing its first chunk and staging (simulated here by ageing the chunk).
@@ -89,7 +89,7 @@ describe('gc against a writer paused between writing a chunk and staging it', fu
     await committedDataSurvives()
   })
 
-  it('BUG: gc --prune=now in between deletes the chunk the writer then commits (committed data lost)', async () => {
+  it('gc --prune=now in between deletes nothing while the writer holds its lease', async () => {
     let deleted = -1
     await appendAcross(dir, [10, 11, 12], async () => {
       deleted = (await otherProcessGc(dir, 0)).deleted
@@ -98,7 +98,7 @@ describe('gc against a writer paused between writing a chunk and staging it', fu
     await committedDataSurvives()
   })
 
-  it('BUG: an add that takes longer than the grace period loses its first chunk to a default gc', async () => {
+  it('an add that takes longer than the grace period keeps its first chunk (lease)', async () => {
     await appendAcross(dir, [10, 11, 12], async (key) => {
       // The import has been running for 2 hours: its first chunk is that old.
       const hash = key.split('/').slice(-2).join('')

@@ -84,16 +84,25 @@ export async function verifyChain(db: EventDb): Promise<{checked: number; proble
   return {checked, problems}
 }
 
-/** Drops every projection and replays the whole log through applyRecord. */
+/**
+ * Replays the whole log through applyRecord and replaces every projection with the result in one
+ * atomic batch: a crash during a rebuild leaves the old projections, never none.
+ */
 export async function rebuildProjections(db: EventDb): Promise<number> {
-  for (const sub of [db.state, db.refs, db.reflog, db.commits]) await sub.clear()
-  const tx = new ProjectionTx(db)
+  const tx = new ProjectionTx(db, true)
   let tip: Tip = {seq: 0, hash: ''}
   for await (const {record, bytes} of readEvents(db)) {
     await applyRecord(tx, record)
     tip = {seq: record.seq, hash: sha256hex(bytes)}
   }
   tx.put('state', 'tip', tip)
-  await db.level.batch(tx.operations() as never, {sync: true})
+  const writes = tx.operations()
+  const written = new Set(writes.map((w) => w.sublevel).map((sub, i) => `${[db.state, db.refs, db.reflog, db.commits].indexOf(sub)}\0${writes[i].key}`))
+  const deletes = []
+  for (const [i, sub] of [db.state, db.refs, db.reflog, db.commits].entries()) {
+    // Keys the replay does not write again (e.g. a ref deleted by a later event) go in the same batch.
+    for (const key of await sub.keys().all()) if (!written.has(`${i}\0${key}`)) deletes.push({type: 'del' as const, sublevel: sub, key})
+  }
+  await db.level.batch([...deletes, ...writes] as never, {sync: true})
   return tip.seq
 }

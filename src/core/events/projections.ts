@@ -35,11 +35,13 @@ type SubName = 'state' | 'refs' | 'reflog' | 'commits'
 /** Reads through pending writes, so several records applied in one batch see each other. */
 export class ProjectionTx {
   private readonly pending = new Map<string, {sub: SubName; key: string; value: Uint8Array | null}>()
-  constructor(readonly db: EventDb) {}
+  /** `fresh`: read as if the projections were empty (a rebuild that replaces them in one batch). */
+  constructor(readonly db: EventDb, private readonly fresh = false) {}
 
   private async raw(sub: SubName, key: string): Promise<Uint8Array | undefined> {
     const p = this.pending.get(`${sub}\0${key}`)
     if (p) return p.value ?? undefined
+    if (this.fresh) return undefined
     return (await (this.db[sub] as Sub).get(key)) ?? undefined
   }
 
