@@ -220,6 +220,47 @@ describe('S3Store on s3rver over HTTP', () => {
       await store.close()
     })
 
+    it('a server that accepts connections but never answers times out (requestTimeoutMs), bounded by maxAttempts', async () => {
+      const silent = createServer(() => {})
+      await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+      const endpoint = `http://127.0.0.1:${(silent.address() as {port: number}).port}`
+      const store = new S3Store('s3://bucket/x', {...s3.storeOptions(), endpoint, requestTimeoutMs: 200, maxAttempts: 2})
+      try {
+        const started = Date.now()
+        const err = await failure(store.get('k'))
+        assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`)
+        assert.deepEqual([err.code, err.data?.reason, err.data?.attempts], ['STORAGE_ERROR', 'unreachable', 2])
+        assert.ok(err.message.includes(endpoint) && err.message.includes('timed out'), err.message)
+      } finally {
+        await store.close()
+        silent.close()
+      }
+    })
+
+    it('409 ConditionalRequestConflict (a concurrent conditional write on AWS) is a lost condition', async () => {
+      const {store} = await s3.makeStore()
+      const {etag} = await store.put('ref', bytesOf('v1'))
+      await s3.injectFault({method: 'PUT', keyEndsWith: '/ref'}, {status: 409, code: 'ConditionalRequestConflict'})
+      await rejectsWithCode(store.put('ref', bytesOf('v2'), {ifMatch: etag}), 'PRECONDITION_FAILED')
+      await store.close()
+    })
+
+    it('no credentials anywhere: a clear error (and the region falls back to us-east-1)', async () => {
+      const saved = {...process.env}
+      for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key]
+      Object.assign(process.env, {AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_EC2_METADATA_DISABLED: 'true'})
+      const store = new S3Store(`s3://${s3.bucket}/x`, {endpoint: s3.endpoint})
+      try {
+        const err = await failure(store.get('k'))
+        assert.deepEqual([err.code, err.data?.reason], ['STORAGE_ERROR', 'no-credentials'])
+        assert.ok(err.hint?.includes('AWS_PROFILE'))
+      } finally {
+        await store.close()
+        for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
+        Object.assign(process.env, saved)
+      }
+    })
+
     it('refused credentials are reported without ever showing them', async () => {
       const credentials = {accessKeyId: 'AKIAEXAMPLEUNKNOWN01', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'}
       const store = new S3Store(`s3://${s3.bucket}/x`, {...s3.storeOptions(), credentials})
@@ -266,6 +307,12 @@ describe('S3Store on s3rver over HTTP', () => {
       for (const url of ['s3://', 's3://Bad_Bucket/x', 's3://ab', 's3://bucket/a//b', 's3://bucket/../x', 's3://bucket/.lake-tmp-1']) {
         assert.throws(() => openStore(url), {code: 'STORAGE_ERROR'}, url)
       }
+    })
+
+    it('refuses an endpoint that is not an http(s) URL, on first use', async () => {
+      const store = new S3Store('s3://bucket', {endpoint: 'localhost:9000', credentials: s3.credentials})
+      await rejectsWithCode(store.get('k'), 'STORAGE_ERROR')
+      await store.close()
     })
   })
 })

@@ -19,8 +19,10 @@ export interface S3StoreOptions {
   maxAttempts?: number
   /** Time to establish a connection before the attempt fails (default 5 s). */
   connectionTimeoutMs?: number
-  /** Time a request may sit without any socket activity before the attempt fails (default 30 s). */
+  /** Longest one attempt may take from start to end; then it fails and is retried (default 5 min). */
   requestTimeoutMs?: number
+  /** An attempt whose socket is silent this long fails and is retried (default 30 s). */
+  idleTimeoutMs?: number
   /** Requests in flight at once, per store (default 16). */
   maxConcurrency?: number
   /** Puts larger than this use a multipart upload (default 16 MiB). */
@@ -97,7 +99,10 @@ export async function createS3Client(opts: S3StoreOptions): Promise<{client: S3C
     maxAttempts: opts.maxAttempts ?? 4,
     requestHandler: {
       connectionTimeout: opts.connectionTimeoutMs ?? 5_000,
-      requestTimeout: opts.requestTimeoutMs ?? 30_000,
+      socketTimeout: opts.idleTimeoutMs ?? 30_000,
+      requestTimeout: opts.requestTimeoutMs ?? 5 * 60_000,
+      // Without it the SDK only logs a warning when requestTimeout passes, and a hung server hangs lake.
+      throwOnRequestTimeout: true,
       // A little above the pool's limit: a multipart upload's parts and a retry's new socket fit.
       httpAgent: {keepAlive: true, maxSockets: (opts.maxConcurrency ?? 16) + 4},
       httpsAgent: {keepAlive: true, maxSockets: (opts.maxConcurrency ?? 16) + 4},

@@ -30,7 +30,7 @@ interface SdkError {
 const ACCESS_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'TokenRefreshRequired', 'AllAccessDisabled', 'AccountProblem', 'Forbidden'])
 const REGION_CODES = new Set(['PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException'])
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED'])
-const CREDENTIAL_HINT = 'check the credentials lake finds through the AWS SDK: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/credentials, or an instance role; and that they may read and write the bucket'
+const CREDENTIAL_HINT = 'check the credentials lake finds through the AWS SDK (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/credentials, or an instance role) and their permissions: s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket (without ListBucket, S3 answers 403 for a missing key)'
 
 export function httpStatus(err: unknown): number | undefined {
   return (err as SdkError)?.$metadata?.httpStatusCode
@@ -109,8 +109,8 @@ function networkCode(err: unknown): string | undefined {
     const e = queue.shift() as SdkError | undefined
     if (!e || typeof e !== 'object' || seen.has(e)) continue
     seen.add(e)
+    if (e.name === 'TimeoutError') return 'timed out'
     if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return e.code
-    if (e.name === 'TimeoutError' || e.name === 'RequestTimeout') return 'timed out'
     queue.push(e.cause, ...(Array.isArray(e.errors) ? e.errors : []))
   }
   return undefined
