@@ -160,7 +160,7 @@ describe('merge: criss-cross history (two merge bases)', function () {
     withDataset('lake-merge-cc2-', async (ds) => {
       // main changes bB, which only b1 has: against b1 it is ours' change (taken); against a1 both
       // sides added bB, differently (a conflict).
-      const c = await crissCross(ds, async (d) => d.update('a', 7, 'bB-A'), async (d) => d.append('a', ['bD']))
+      const c = await crissCross(ds, async (d) => void (await d.update('a', 7, 'bB-A')), async (d) => void (await d.append('a', ['bD'])))
       const ours = snapOf(['x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'aA', 'bB'], {bB: 'bB-A'})
       const theirs = snapOf(['x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'bB', 'aA', 'bD'])
       const baseIs = [c.a1, c.b1].sort()[0]

@@ -84,14 +84,14 @@ export function editArb(withCreate: boolean): fc.Arbitrary<Edit> {
 
 // Mostly a few commits per side; sometimes none (fast-forward, up to date).
 const sideArb = fc.oneof(
-  {weight: 1, arbitrary: fc.constant([])},
+  {weight: 1, arbitrary: fc.constant<Edit[][]>([])},
   {weight: 8, arbitrary: fc.array(fc.array(editArb(true), {minLength: 1, maxLength: 4}), {minLength: 1, maxLength: 3})},
 )
 
 export const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   kinds: fc.tuple(kindArb, kindArb),
   lengths: fc.tuple(fc.integer({min: 2, max: 7}), fc.integer({min: 1, max: 7})),
-  baseEdits: fc.oneof(fc.constant([]), fc.array(editArb(false), {minLength: 1, maxLength: 3})),
+  baseEdits: fc.oneof(fc.constant<Edit[]>([]), fc.array(editArb(false), {minLength: 1, maxLength: 3})),
   ours: sideArb,
   theirs: sideArb,
 })
