@@ -285,9 +285,9 @@ describe('cli scenario: versioning', function () {
     assertErrorJson(notMerge, 'UNKNOWN_REVISION')
   })
 
-  // CLI.md: "found like git finds a repo ... or -C DIR". git takes -C before the command; oclif
-  // only parses flags after the command id, so this form exits 2 with 'command -C not found'.
-  it('BUG: git-style `lake -C DIR <command>` (flag before the command) works', () => {
+  // CLI.md: "found like git finds a repo ... or -C DIR": git takes -C before the command (oclif
+  // does not; bin/run.js moves it behind the command id).
+  it('git-style `lake -C DIR <command>` (flag before the command) works', () => {
     const elsewhere = new Sandbox('lake-cli-elsewhere-')
     try {
       const r = box().run(['-C', box().dir, 'status', '--json'], {cwd: elsewhere.dir})
