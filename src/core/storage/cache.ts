@@ -77,7 +77,7 @@ export class CachedStore extends BaseStore {
   constructor(remote: ObjectStore, opts: CachedStoreOptions) {
     super()
     if (!Number.isSafeInteger(opts.maxBytes) || opts.maxBytes <= 0) {
-      throw new StorageError(`invalid cache size ${opts.maxBytes}: it must be a positive number of bytes`, {hint: 'set cache.size, e.g. `lake config cache.size 10GB`', data: {maxBytes: opts.maxBytes}})
+      throw new StorageError(`invalid cache size ${opts.maxBytes}: it must be a positive number of bytes`, {hint: 'set cache.size to a number of bytes, e.g. `lake config cache.size 10737418240`', data: {maxBytes: opts.maxBytes}})
     }
     this.remote = remote
     this.url = remote.url

@@ -38,6 +38,7 @@ export class S3Store extends BaseStore {
   private connecting: Promise<S3Client> | null = null
   private region: string | undefined
   private bucketSeen = false
+  private closing = false
   /**
    * A listing page is a snapshot, fetched ahead of the caller. While listings run, this store's own
    * deletes are noted (key → sequence number) so that a listing skips a key deleted after its page
@@ -211,6 +212,7 @@ export class S3Store extends BaseStore {
   }
 
   protected async _close(): Promise<void> {
+    this.closing = true
     const connecting = this.connecting
     this.connecting = null
     if (connecting) (await connecting.catch(() => null))?.destroy()
@@ -226,6 +228,8 @@ export class S3Store extends BaseStore {
   }
 
   private client(): Promise<S3Client> {
+    // A request that waited in the pool while the store closed must not make a new client.
+    if (this.closing) return Promise.reject(new StorageError(`store ${this.url} is closed`, {data: {url: this.url}}))
     if (!this.connecting) {
       this.connecting = createS3Client(this.opts).then(({client, region}) => {
         this.region = region
