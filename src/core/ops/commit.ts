@@ -1,6 +1,8 @@
 import type {Repo} from '../repo/repo.js'
 import {appendEvents} from '../events/log.js'
-import {NothingToCommitError, UsageError} from '../errors.js'
+import {NothingToCommitError, RemoteMovedError, UsageError} from '../errors.js'
+import {Remote} from '../remote/remote.js'
+import {branchRef} from '../events/records.js'
 import {readCodeLink} from '../codelink/codelink.js'
 import {readGraph} from '../version/source.js'
 import {readState, requireBranch} from './state.js'
@@ -26,7 +28,21 @@ export async function commit(repo: Repo, opts: {message: string; allowEmpty?: bo
     // Times never go backwards along first parents: @{time} relies on it (docs/FORMAT.md).
     const time = Math.max(Date.now(), parentTime)
     const id = await repo.data.putCommit({parents, root: staged.root, message: opts.message, author, time, branch, code})
+    // Shared storage: the branch others see moves first, by compare-and-swap from our parent;
+    // if another machine committed meanwhile, nothing changes here (pull first).
+    if (repo.sharedOrigin) await moveSharedBranch(repo, branch, head.commit, id)
     await appendEvents(db, [{type: 'commit', commit: id, parents, root: staged.root, branch, commitTime: time, message: opts.message}])
     return {commit: id, branch, parents}
   })
+}
+
+async function moveSharedBranch(repo: Repo, branch: string, parent: string | null, commit: string): Promise<void> {
+  const remote = new Remote('origin', repo.sharedOrigin!, repo.store)
+  const there = await remote.readRef(branchRef(branch))
+  if ((there?.commit ?? null) !== parent) {
+    throw new RemoteMovedError(`branch '${branch}' on ${repo.sharedOrigin} moved to ${there?.commit.slice(0, 12) ?? '(none)'} since this dataset's last sync`, {
+      hint: "pull first ('lake pull'), then commit again",
+    })
+  }
+  await remote.casRef(branchRef(branch), commit, there?.etag ?? null)
 }

@@ -36,9 +36,6 @@ export async function merge(repo: Repo, rev: string, opts: MergeOptions = {}): P
   const plan = await repo.withDb(async (db) => {
     const state = await readState(repo, db)
     const branch = requireBranch(state.head, 'merge')
-    if (state.staged.root !== state.baseRoot) {
-      throw new DirtyStateError('cannot merge with staged changes', {hint: "commit them first, or discard them with 'lake checkout --force HEAD'"})
-    }
     const theirs = await resolveRevision(revisionSource(db), rev)
     const ours = state.head.commit
     if (rev === branch || rev === 'HEAD') throw new SelfMergeError(`cannot merge '${rev}' into itself`, {hint: 'name another branch or commit'})
@@ -77,17 +74,20 @@ async function mergeUnderLease(repo: Repo, rev: string, opts: MergeOptions, plan
       return result
     })
 
+  const dirty = plan.state.staged.root !== plan.state.baseRoot
   // Fast-forward: ours is an ancestor of theirs (or the branch has no commit yet).
   if ((!ours || base === ours) && !opts.noFf) {
-    const root = await commitRoot(repo, theirs)
+    let root = await commitRoot(repo, theirs)
+    if (dirty) root = await carryStaged(repo, plan.state.baseRoot, root, plan.state.staged.root)
     await commitAfterChecks((db) =>
       appendEvents(db, [
         {type: 'ref.set', ref: branchRef(branch), commit: theirs, old: ours},
-        {type: 'head.move', branch, commit: theirs, from: ours, root, carry: false, reason: `merge ${rev}: fast-forward`},
+        {type: 'head.move', branch, commit: theirs, from: ours, root, carry: dirty, reason: `merge ${rev}: fast-forward`},
       ]),
     )
     return done(theirs, {fastForward: true})
   }
+  if (dirty) throw new DirtyStateError('cannot merge with staged changes', {hint: "commit them first, or discard them with 'lake checkout --force HEAD'"})
 
   const [baseRoot, oursRoot, theirsRoot] = await Promise.all([
     base ? repo.data.getRoot(await commitRoot(repo, base)) : EMPTY_ROOT,
@@ -112,4 +112,20 @@ async function mergeUnderLease(repo: Repo, rev: string, opts: MergeOptions, plan
     return commit
   })
   return done(id, {resolved: outcome.resolved})
+}
+
+/**
+ * Staged changes ride along a fast-forward: they are re-applied on top of the new HEAD as a merge of
+ * (old HEAD → new HEAD) with (old HEAD → staged), new HEAD's order first. Overlapping changes refuse.
+ */
+async function carryStaged(repo: Repo, oldHeadRoot: string, newHeadRoot: string, stagedRoot: string): Promise<string> {
+  const [base, head, staged] = await Promise.all([repo.data.getRoot(oldHeadRoot), repo.data.getRoot(newHeadRoot), repo.data.getRoot(stagedRoot)])
+  const outcome = await mergeRoots(repo.data, base, head, staged)
+  if (outcome.conflicts.length > 0) {
+    throw new DirtyStateError(`your staged changes overlap ${outcome.conflicts.length} change${outcome.conflicts.length === 1 ? '' : 's'} being merged`, {
+      hint: "commit them first (then merge), or discard them with 'lake checkout --force HEAD'",
+      data: {conflicts: outcome.conflicts},
+    })
+  }
+  return repo.data.putRoot(outcome.root)
 }

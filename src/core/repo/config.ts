@@ -21,6 +21,10 @@ export interface RepoConfig {
 export const CONFIG_KEYS: Record<string, {describe: string; check?: (v: string) => string | null}> = {
   'user.name': {describe: 'author name recorded in commits'},
   'user.email': {describe: 'author email recorded in commits'},
+  'cache.size': {
+    describe: 'bytes of remote objects kept in the local disk cache .lake/cache (default 10 GiB)',
+    check: (v) => (/^\d+$/.test(v) && Number(v) >= 1 << 20 ? null : 'expected an integer number of bytes, at least 1048576'),
+  },
   'chunk.size': {
     describe: 'target chunk size in bytes for new tensors (default 4194304)',
     check: (v) => (/^\d+$/.test(v) && Number(v) >= 1024 && Number(v) <= 1 << 30 ? null : 'expected an integer number of bytes between 1024 and 1073741824'),

@@ -10,6 +10,8 @@ import {appendEvents} from '../events/log.js'
 import {openEventDb, withEventDb, type EventDb} from '../events/db.js'
 import {FsStore} from '../storage/fs.js'
 import {FallbackStore} from '../storage/fallback.js'
+import {CachedStore} from '../storage/cache.js'
+import {Remote} from '../remote/remote.js'
 import {ObjectDb} from '../storage/objects.js'
 import {openStore} from '../storage/open.js'
 import type {ObjectStore} from '../storage/types.js'
@@ -44,6 +46,12 @@ export class Repo {
     return path.join(this.lakeDir, 'db')
   }
 
+  /** Objects live on shared storage that is also remote 'origin': commits move its refs too. */
+  get sharedOrigin(): string | null {
+    const url = this.config.remotes?.origin
+    return url && url === this.config.storage ? url : null
+  }
+
   get storageUrl(): string {
     return this.config.storage === 'local' ? this.store.url : this.config.storage
   }
@@ -51,7 +59,7 @@ export class Repo {
   static async open(explicitDir?: string): Promise<Repo> {
     const root = findDatasetRoot(explicitDir)
     const config = await readConfig(path.join(root, LAKE_DIRNAME))
-    let store = await storeFor(root, config.storage)
+    let store = await storeFor(root, config.storage, undefined, config.values['cache.size'])
     const from = config.objectsFrom && config.remotes?.[config.objectsFrom]
     if (from) store = new FallbackStore(store, openStore(from))
     return new Repo(root, config, store)
@@ -75,9 +83,19 @@ export class Repo {
     const tmp = path.join(root, `${LAKE_DIRNAME}.init-${process.pid}-${Date.now()}`)
     await fs.mkdir(tmp)
     try {
-      const config: RepoConfig = {formatVersion: REPO_FORMAT_VERSION, storage, values: {}}
+      // Objects on shared storage: that location is also the remote 'origin' other machines clone,
+      // and commits move its branch by compare-and-swap (ops/commit.ts).
+      const shared = storage !== 'local' && !storage.startsWith('memory://')
+      const config: RepoConfig = {formatVersion: REPO_FORMAT_VERSION, storage, values: {}, ...(shared ? {remotes: {origin: storage}} : {})}
       await writeConfig(tmp, config)
       const store = await storeFor(root, storage, tmp)
+      if (shared) {
+        const remote = new Remote('origin', storage, store)
+        if (await remote.isDataset()) {
+          throw new DatasetExistsError(`${storage} already holds a lake dataset`, {hint: `clone it instead: lake clone ${storage}`})
+        }
+        await remote.ensureInitialized()
+      }
       const repo = new Repo(root, config, store)
       const emptyRoot = await repo.data.emptyRoot()
       const db = await openEventDb(path.join(tmp, 'db'), {create: true})
@@ -138,8 +156,13 @@ export class Repo {
   }
 }
 
-async function storeFor(root: string, storage: string, lakeDir = path.join(root, LAKE_DIRNAME)): Promise<ObjectStore> {
+export const DEFAULT_CACHE_BYTES = 10 * 1024 ** 3
+
+async function storeFor(root: string, storage: string, lakeDir = path.join(root, LAKE_DIRNAME), cacheSize?: string): Promise<ObjectStore> {
   // Enough open chunk handles that random reads over a few GB of chunks cost one pread each.
   if (storage === 'local') return new FsStore(lakeDir, {maxOpenFiles: 512})
-  return openStore(storage, {})
+  const remote = openStore(storage, {})
+  // Objects on S3 (or another remote store) are read through a disk cache in .lake/cache.
+  if (storage.startsWith('s3://')) return new CachedStore(remote, {dir: path.join(lakeDir, 'cache'), maxBytes: cacheSize ? Number(cacheSize) : DEFAULT_CACHE_BYTES, writeThrough: true})
+  return remote
 }
