@@ -1,9 +1,10 @@
 // `lake gc` while another process writes: a child process runs `lake add` and `lake commit` in a
 // loop while `lake gc` runs again and again; afterwards every committed value is there, every
 // commit materializes, and fsck is ok. With the default grace period, and with --prune=now.
-// Formerly a bug: with --prune=now a gc that runs while an add has written its chunks but not yet staged them
-// deletes them, and the commit after references missing chunks (fsck: "chunk missing"). Whether a
-// run hits that window depends on timing; gc-race.test.ts reproduces it deterministically.
+// Formerly a bug: with --prune=now a gc that ran while an add had written its chunks but not yet
+// staged them deleted them, and the commit after referenced missing chunks (fsck: "chunk
+// missing"); fixed by write leases. Whether a run hits that window depends on timing;
+// gc-race.test.ts makes it deterministic.
 import assert from 'node:assert/strict'
 import {Dataset} from '../../src/index.js'
 import {describeRun, Sandbox, type CliResult} from '../helpers/cli.js'
