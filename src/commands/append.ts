@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {LakeCommand} from '../cli/base.js'
 import {appendValues} from '../core/ops/edit.js'
-import {parseJsonValue, readValueFile} from '../cli/values.js'
+import {parseJsonValue, readValueFile, valueForTensor} from '../cli/values.js'
 
 export default class Append extends LakeCommand {
   static summary = 'Append one sample to a tensor (staged).'
@@ -15,7 +15,7 @@ export default class Append extends LakeCommand {
   async run() {
     const {flags} = await this.parse(Append)
     const repo = await this.openRepo(flags.dir)
-    const value = flags.file !== undefined ? await readValueFile(repo, flags.tensor, flags.file) : parseJsonValue(flags.value!, '--value')
+    const value = flags.file !== undefined ? await readValueFile(repo, flags.tensor, flags.file) : await valueForTensor(repo, flags.tensor, parseJsonValue(flags.value!, '--value'), 0)
     const result = await appendValues(repo, flags.tensor, [value])
     this.say(`appended 1 sample to '${flags.tensor}'`)
     return result

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {LakeCommand} from '../cli/base.js'
 import {updateValue} from '../core/ops/edit.js'
-import {parseJsonValue, readValueFile} from '../cli/values.js'
+import {parseJsonValue, readValueFile, valueForTensor} from '../cli/values.js'
 
 export default class Update extends LakeCommand {
   static summary = 'Replace one sample of a tensor (staged).'
@@ -16,7 +16,7 @@ export default class Update extends LakeCommand {
   async run() {
     const {flags} = await this.parse(Update)
     const repo = await this.openRepo(flags.dir)
-    const value = flags.file !== undefined ? await readValueFile(repo, flags.tensor, flags.file) : parseJsonValue(flags.value!, '--value')
+    const value = flags.file !== undefined ? await readValueFile(repo, flags.tensor, flags.file) : await valueForTensor(repo, flags.tensor, parseJsonValue(flags.value!, '--value'), flags.index)
     const result = await updateValue(repo, flags.tensor, flags.index, value)
     this.say(`updated '${flags.tensor}'[${flags.index}]`)
     return result

@@ -231,7 +231,7 @@ describe('cli bad input: refused, named, hinted, nothing changed', function () {
 
     // CLI.md: "A refused or failed command changes nothing". The export writes the safe files
     // (tree/ok.txt) before it meets the bad path, and leaves them there.
-    it('BUG: a refused export leaves no half-written export behind', () => {
+    it('a refused export leaves no half-written export behind', () => {
       const left = fs.existsSync(path.join(dir, 'out')) ? fs.readdirSync(path.join(dir, 'out'), {recursive: true}) : []
       assert.deepEqual(left, [], 'files of the refused export were left in out/')
     })

@@ -37,7 +37,7 @@ describe('cli values: 64-bit integers beyond 2^53', function () {
   })
 
   // `lake append -t big --value 9007199254740993` exits 0 and stores 9007199254740992.
-  it('BUG: an i64 beyond 2^53 typed as a JSON number is stored exactly or refused, never rounded', () => {
+  it('an i64 beyond 2^53 typed as a JSON number is stored exactly or refused, never rounded', () => {
     if (asNumber.code !== 0) return // refused: fine
     const stored = okJson(storedBig).values
     assert.ok(stored.includes(BIG), `stored ${JSON.stringify(stored)} for --value ${BIG}`)
@@ -45,12 +45,12 @@ describe('cli values: 64-bit integers beyond 2^53', function () {
 
   // show --json prints an i64 beyond 2^53 as a decimal string; append refuses that string back
   // ("expected an integer (dtype i64), got \"9007199254740993\""), so no exact way in remains.
-  it('BUG: the decimal string show --json prints for a large i64 is accepted by append', () => {
+  it('the decimal string show --json prints for a large i64 is accepted by append', () => {
     assert.equal(asString.code, 0, asString.stderr)
   })
 
   // `lake add big.jsonl` with {"v": 9007199254740993} infers i64 and stores 9007199254740992.
-  it('BUG: a JSONL integer beyond 2^53 is imported exactly or refused, never rounded', () => {
+  it('a JSONL integer beyond 2^53 is imported exactly or refused, never rounded', () => {
     if (fromJsonl.code !== 0) return // refused: fine
     assert.equal(okJson(storedJsonl).values[0], BIG)
   })

@@ -9,6 +9,7 @@ import {newSampleId} from '../dataset/ids.js'
 import {createTensorMeta, withClassNames, type TensorMeta, type TensorMetaOptions} from '../format/tensor-meta.js'
 import {decodeSample, encodeSample} from '../format/sample.js'
 import {inferCsvColumn, inferJsonKey, parseCell} from '../format/infer.js'
+import {valueFromJson} from '../format/sample-json.js'
 import {BadInputFileError, UsageError} from '../errors.js'
 import {detectFormat, INPUT_FORMATS, type InputFormat} from '../io/detect.js'
 import {walkFiles} from '../io/files.js'
@@ -257,7 +258,10 @@ async function importTable(b: ChangeBuilder, ctx: ImportContext, file: string, f
       const raw = record[name]
       const meta = metas.get(name)!
       if (format === 'csv') return parseCell(meta, String(raw ?? ''), where(name))
-      return raw === undefined ? missingValue(meta) : raw
+      if (typeof raw === 'number' && Number.isInteger(raw) && !Number.isSafeInteger(raw)) {
+        throw new BadInputFileError(`${file} line ${line}: '${name}' holds an integer beyond 2^53 that JSON cannot carry exactly`, {hint: 'write it as a decimal string, e.g. "9007199254740993"'})
+      }
+      return raw === undefined ? missingValue(meta) : valueFromJson(meta, raw, where(name))
     }
     if (key) {
       const k = keyText(value(key))

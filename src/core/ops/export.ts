@@ -1,5 +1,6 @@
 // Materializing a version as files. Rows are streamed from every tensor in step (one chunk per
 // tensor in memory at a time), so exporting a large version stays memory bounded.
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import type {Repo} from '../repo/repo.js'
 import {BadInputFileError, UsageError} from '../errors.js'
@@ -36,8 +37,27 @@ export async function exportVersion(repo: Repo, rev: string, opts: {to: string; 
   const tensors = names.map((n) => repo.data.tensor(root, n))
   await ensureEmptyTarget(opts.to, opts.force)
   const run = {files: exportFiles, imagefolder: exportImageFolder, csv: exportTable, jsonl: exportTable, npy: exportNpy}[format]
-  const {written, bytes} = await run(repo, root, tensors, opts.to, format, opts.onProgress)
-  return {written, bytes, format, commit}
+  // Everything is written into a staging directory beside the target and moved in only when the
+  // whole export succeeded: a refused or failed export leaves the target as it was.
+  const staging = await fs.mkdtemp(path.join(path.dirname(path.resolve(opts.to)), '.lake-export-'))
+  try {
+    const {written, bytes} = await run(repo, root, tensors, staging, format, opts.onProgress)
+    await moveInto(staging, path.resolve(opts.to))
+    return {written, bytes, format, commit}
+  } finally {
+    await fs.rm(staging, {recursive: true, force: true})
+  }
+}
+
+/** Moves the staged tree into `target`, merging into directories that exist (--force). */
+async function moveInto(from: string, target: string): Promise<void> {
+  for (const entry of await fs.readdir(from, {withFileTypes: true})) {
+    const src = path.join(from, entry.name)
+    const dst = path.join(target, entry.name)
+    const existing = await fs.lstat(dst).catch(() => null)
+    if (entry.isDirectory() && existing?.isDirectory()) await moveInto(src, dst)
+    else await fs.rename(src, dst)
+  }
 }
 
 type Exporter = (repo: Repo, root: VersionRoot, tensors: TensorState[], to: string, format: ExportFormat, progress?: (d: number, t: number) => void) => Promise<{written: number; bytes: number}>
