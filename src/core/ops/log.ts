@@ -5,6 +5,7 @@ import type {EventDb} from '../events/db.js'
 import type {CommitGraphEntry} from '../events/projections.js'
 import {listRefs, readGraph, readHead, revisionSource} from '../version/source.js'
 import {resolveRevision} from '../version/resolve.js'
+import {commitSummary} from '../version/commit.js'
 
 export interface LogEntry {
   commit: string
@@ -31,16 +32,7 @@ export async function log(repo: Repo, opts: {rev?: string; limit?: number; all?:
   })
   const commits: LogEntry[] = []
   for (const id of ids) {
-    const c = await repo.data.getCommit(id)
-    commits.push({
-      commit: id,
-      parents: c.parents,
-      message: c.message,
-      author: `${c.author.name} <${c.author.email}>`,
-      timestamp: new Date(c.time).toISOString(),
-      branch: c.branch,
-      code: c.code ? {sha: c.code.sha, dirty: c.code.dirty} : null,
-    })
+    commits.push(commitSummary(id, await repo.data.getCommit(id)))
   }
   return {commits}
 }

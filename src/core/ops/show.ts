@@ -5,6 +5,7 @@ import {decodeSample, type SampleValue} from '../format/sample.js'
 import {sampleToJson} from '../format/sample-json.js'
 import type {VersionRoot} from '../dataset/version-root.js'
 import {resolve} from './state.js'
+import {commitSummary} from '../version/commit.js'
 
 export interface OpenVersion {
   commit: string
@@ -22,13 +23,8 @@ export async function showCommit(repo: Repo, rev: string) {
   const c = await repo.data.getCommit(id)
   const root = await repo.data.getRoot(c.root)
   return {
-    commit: id,
-    parents: c.parents,
-    message: c.message,
-    author: `${c.author.name} <${c.author.email}>`,
-    timestamp: new Date(c.time).toISOString(),
-    branch: c.branch,
-    code: c.code,
+    ...commitSummary(id, c),
+    code: c.code, // with the branch the code was on
     root: c.root,
     tensors: Object.entries(root.tensors)
       .sort(([a], [b]) => (a < b ? -1 : 1))

@@ -67,3 +67,16 @@ export function decodeCommit(bytes: Uint8Array, id: string): Commit {
     code: (raw.code as CodeLink | null) ?? null,
   }
 }
+
+/** How a commit is shown to users and scripts (`log --json`, `show --json`). */
+export function commitSummary(id: string, c: Commit) {
+  return {
+    commit: id,
+    parents: c.parents,
+    message: c.message,
+    author: `${c.author.name} <${c.author.email}>`,
+    timestamp: new Date(c.time).toISOString(),
+    branch: c.branch,
+    code: c.code ? {sha: c.code.sha, dirty: c.code.dirty} : null,
+  }
+}
