@@ -7,7 +7,7 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   process.stdout.write(`lake/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
   // The AWS SDK warns on every start under Node 20; lake supports Node 20.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= '1'
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   // git-style `lake -C DIR status`: oclif takes flags only after the command, so move a leading
   // -C/--dir (and its value) behind it.
   const args = process.argv.slice(2)
