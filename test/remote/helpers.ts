@@ -130,3 +130,14 @@ export async function assertFsckClean(...datasets: Lake[]): Promise<void> {
     assert.equal(doc.ok, true)
   })
 }
+
+/** The commit a branch names on the remote at `prefix` (read in-process), or null. */
+export async function remoteBranch(s3: S3TestServer, prefix: string, branch = 'main'): Promise<string | null> {
+  const store = new S3Store(`s3://${s3.bucket}`, s3.storeOptions())
+  try {
+    const key = `${prefix}refs/heads/${branch}`
+    return (await store.exists(key)) ? new TextDecoder().decode(await store.get(key)).trim() : null
+  } finally {
+    await store.close()
+  }
+}
