@@ -1,8 +1,11 @@
 // `lake clone URL [DIR]`: a new dataset whose remote 'origin' is URL, with its branches fetched and
 // the default branch (main, else the first) checked out. Lazy by default: commits are copied, and
 // sample data is read from the remote on demand and kept locally; --full copies everything.
+import {existsSync} from 'node:fs'
+import {rm} from 'node:fs/promises'
 import path from 'node:path'
 import {Repo} from '../repo/repo.js'
+import {LAKE_DIRNAME} from '../repo/locate.js'
 import {appendEvents} from '../events/log.js'
 import {branchRef} from '../events/records.js'
 import {NotARemoteDatasetError} from '../errors.js'
@@ -28,6 +31,7 @@ export async function clone(url: string, dir: string | undefined, opts: {full?: 
   try {
     await remote.requireDataset()
     const target = path.resolve(dir ?? defaultDir(url))
+    const existed = existsSync(target)
     const repo = await Repo.init(target)
     try {
       await repo.updateConfig((c) => {
@@ -55,6 +59,9 @@ export async function clone(url: string, dir: string | undefined, opts: {full?: 
         await lazyRepo.close()
       }
     } catch (error) {
+      // A clone that failed half-way leaves nothing behind (a retry would find "a dataset exists"):
+      // the directory if the clone made it, else the .lake/ it made there.
+      await rm(existed ? path.join(target, LAKE_DIRNAME) : target, {recursive: true, force: true})
       throw error
     }
   } finally {
