@@ -8,7 +8,7 @@ import {createServer} from 'node:net'
 import {assertRefused, describeRun, useSandbox, type CliResult} from '../helpers/cli.js'
 import {csv} from '../helpers/fixtures.js'
 import {datasetState} from '../helpers/state.js'
-import {freshUrl, Lake, s3Env, s3Server} from './helpers.js'
+import {freshUrl, Lake, remoteBranch, s3Env, s3Server} from './helpers.js'
 
 /** A port nothing listens on: bound by us, then closed. */
 async function closedPort(): Promise<number> {
@@ -38,10 +38,12 @@ async function timed(run: () => Promise<CliResult>): Promise<CliResult & {ms: nu
 describe('remote: errors (unreachable endpoint, wrong bucket, refused credentials)', function () {
   this.timeout(180_000)
   const box = useSandbox('lake-remote-errors-')
+  // The first test's remote, cloned by the second.
+  let remote: {url: string; prefix: string; head: string; root: Lake} | undefined
 
   it('exit 1, an error naming the endpoint or bucket, a hint, quickly; nothing changed; no credentials printed', async () => {
     const s3 = await s3Server()
-    const {url} = freshUrl(s3, 'errors')
+    const {url, prefix} = freshUrl(s3, 'errors')
     const good = s3Env(s3)
     const dead = `http://127.0.0.1:${await closedPort()}`
     const root = new Lake(box().dir, good)
@@ -49,7 +51,7 @@ describe('remote: errors (unreachable endpoint, wrong bucket, refused credential
     a.ok('init')
     a.write('d.csv', csv(['id', 'label'], [[1, 'a'], [2, 'b']]))
     a.ok('add', 'd.csv')
-    a.ok('commit', '-m', 'v1')
+    const v1 = a.json('commit', '-m', 'v1').commit
     a.ok('remote', 'add', 'origin', url)
     a.ok('remote', 'add', 'nobucket', 's3://no-such-bucket-lake/x')
     a.ok('push')
@@ -92,22 +94,15 @@ describe('remote: errors (unreachable endpoint, wrong bucket, refused credential
     for (const dir of ['c-dead', 'c-nobucket', 'c-denied']) assert.ok(!fs.existsSync(root.path(dir)), `clone left ${dir}/ behind`)
     assert.ok(!fs.existsSync(root.path('i-dead', '.lake')), 'init left .lake behind')
     assert.deepEqual(await datasetState(a.cwd), before)
-    // ... and the remote is as the last good push left it: the next push succeeds after a commit.
-    a.ok('commit', '-m', 'v2')
-    assert.equal(a.json('push').upToDate, false)
+    // ... and the remote is as the last good push left it.
+    assert.equal(await remoteBranch(s3, prefix), v1)
+    remote = {url, prefix, head: v1, root}
   })
 
   it('a clone that fails half-way (access lost while copying commits) leaves no half-made dataset', async () => {
     const s3 = await s3Server()
-    const {url, prefix} = freshUrl(s3, 'halfway')
-    const root = new Lake(box().dir, s3Env(s3))
-    const seed = root.at('seed2')
-    seed.ok('init')
-    seed.write('d.csv', csv(['id'], [[1]]))
-    seed.ok('add', 'd.csv')
-    const head = seed.json('commit', '-m', 'v1').commit
-    seed.ok('remote', 'add', 'origin', url)
-    seed.ok('push')
+    assert.ok(remote, 'runs after the first test')
+    const {url, prefix, head, root} = remote
     // The commit object's GET is refused once (403 is not retried): the clone fails after it began.
     await s3.injectFault({method: 'GET', keyEndsWith: `${prefix}objects/${head.slice(0, 2)}/${head.slice(2)}`}, {status: 403, code: 'AccessDenied'})
     const failed = root.run(['clone', url, 'half'])

@@ -31,14 +31,14 @@ describe('remote: push, clone, pull through S3', function () {
     const pushed = a.json('push', '--tags')
     assert.deepEqual({...pushed, objects: 0, bytes: 0}, {remote: 'origin', branch: 'main', commit: v2, old: null, forced: false, upToDate: false, objects: 0, bytes: 0, tags: ['v1']})
     assert.ok(pushed.objects > 2)
-    // Nothing new: a second push uploads nothing.
-    assert.match(a.ok('push').stdout, /Everything up to date/)
 
-    // B: a lazy clone; reads a sample, exports v1 byte-identically to A's export of it.
-    const cloned = new Lake(box().dir, env).json('clone', url, 'b')
+    // B: a lazy clone (meanwhile A's second push finds nothing to upload) ...
+    const [again, cloned] = await Promise.all([a.async(['push']), new Lake(box().dir, env).jsonAsync('clone', url, 'b')])
+    assert.match(again.stdout, /Everything up to date/)
     assert.deepEqual({...cloned, commits: 0, objects: 0, bytes: 0}, {path: b.cwd, remote: 'origin', url, branch: 'main', head: v2, lazy: true, commits: 0, objects: 0, bytes: 0})
     assert.equal(cloned.commits, 2)
     assert.equal(cloned.objects, 2, 'a lazy clone copies the commit objects only')
+    // ... reads a sample, and exports v1 byte-identically to A's export of it.
     const [sample, tags, exportA, exportB] = await Promise.all([
       b.jsonAsync('show', 'HEAD:label[1]'),
       b.jsonAsync('tag'),
@@ -62,8 +62,7 @@ describe('remote: push, clone, pull through S3', function () {
     assert.deepEqual(await labels(a), ['A', 'b', 'c', 'd', 'e'])
 
     // Both diverge on different samples: A's push wins, B's is refused, B's pull merges.
-    a.ok('update', '--tensor', 'label', '--index', '3', '--value', '"D"')
-    b.ok('update', '--tensor', 'label', '--index', '1', '--value', '"B"')
+    await Promise.all([a.jsonAsync('update', '--tensor', 'label', '--index', '3', '--value', '"D"'), b.jsonAsync('update', '--tensor', 'label', '--index', '1', '--value', '"B"')])
     const [a2, b2] = await Promise.all([a.jsonAsync('commit', '-m', 'a2'), b.jsonAsync('commit', '-m', 'b2')])
     a.ok('push')
     const refused = b.run(['push', '--json'])
@@ -72,16 +71,15 @@ describe('remote: push, clone, pull through S3', function () {
     const merged = b.json('pull')
     assert.equal(merged.fastForward, false)
     assert.deepEqual(merged.conflicts, [])
-    assert.deepEqual(await labels(b), ['A', 'B', 'c', 'D', 'e'])
-    const mergeParents = b.json('log', '-n', '1').commits[0].parents
-    assert.deepEqual(mergeParents, [b2.commit, a2.commit])
+    const [mergedLabels, mergeLog] = await Promise.all([labels(b), b.jsonAsync('log', '-n', '1')])
+    assert.deepEqual(mergedLabels, ['A', 'B', 'c', 'D', 'e'])
+    assert.deepEqual(mergeLog.commits[0].parents, [b2.commit, a2.commit])
     b.ok('push')
     assert.equal(a.json('pull').commit, merged.commit)
     assert.deepEqual(await labels(a), ['A', 'B', 'c', 'D', 'e'])
 
     // A conflicting divergence (the same sample on both sides): pull exits 1 and changes nothing.
-    a.ok('update', '--tensor', 'label', '--index', '2', '--value', '"X"')
-    b.ok('update', '--tensor', 'label', '--index', '2', '--value', '"Y"')
+    await Promise.all([a.jsonAsync('update', '--tensor', 'label', '--index', '2', '--value', '"X"'), b.jsonAsync('update', '--tensor', 'label', '--index', '2', '--value', '"Y"')])
     await Promise.all([a.jsonAsync('commit', '-m', 'ax'), b.jsonAsync('commit', '-m', 'by')])
     a.ok('push')
     const before = await visibleState(b.cwd)
@@ -91,8 +89,7 @@ describe('remote: push, clone, pull through S3', function () {
     assert.match(error.message, /nothing was changed/)
     assert.deepEqual(conflict.json().conflicts, [{tensor: 'label', index: 2, kind: 'both-changed', ours: 'Y', theirs: 'X'}])
     assert.deepEqual(await visibleState(b.cwd), before, 'status, log, refs and config unchanged')
-    assert.deepEqual(await labels(b), ['A', 'B', 'Y', 'D', 'e'])
-
-    await assertFsckClean(a, b)
+    const [afterConflict] = await Promise.all([labels(b), assertFsckClean(a, b)])
+    assert.deepEqual(afterConflict, ['A', 'B', 'Y', 'D', 'e'])
   })
 })

@@ -39,7 +39,8 @@ export async function commit(repo: Repo, opts: {message: string; allowEmpty?: bo
 async function moveSharedBranch(repo: Repo, branch: string, parent: string | null, commit: string): Promise<void> {
   const remote = new Remote('origin', repo.sharedOrigin!, repo.store)
   const there = await remote.readRef(branchRef(branch))
-  if ((there?.commit ?? null) !== parent) {
+  // A branch the storage does not have yet (a new local branch) is created there, from any parent.
+  if (there !== null && there.commit !== parent) {
     throw new RemoteMovedError(`branch '${branch}' on ${repo.sharedOrigin} moved to ${there?.commit.slice(0, 12) ?? '(none)'} since this dataset's last sync`, {
       hint: "pull first ('lake pull'), then commit again",
     })
