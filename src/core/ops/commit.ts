@@ -1,8 +1,7 @@
 import type {Repo} from '../repo/repo.js'
 import {appendEvents} from '../events/log.js'
-import {NothingToCommitError, RemoteMovedError, UsageError} from '../errors.js'
-import {Remote} from '../remote/remote.js'
-import {branchRef} from '../events/records.js'
+import {NothingToCommitError, UsageError} from '../errors.js'
+import {moveSharedBranch} from './shared.js'
 import {readCodeLink} from '../codelink/codelink.js'
 import {readGraph} from '../version/source.js'
 import {readState, requireBranch} from './state.js'
@@ -30,20 +29,8 @@ export async function commit(repo: Repo, opts: {message: string; allowEmpty?: bo
     const id = await repo.data.putCommit({parents, root: staged.root, message: opts.message, author, time, branch, code})
     // Shared storage: the branch others see moves first, by compare-and-swap from our parent;
     // if another machine committed meanwhile, nothing changes here (pull first).
-    if (repo.sharedOrigin) await moveSharedBranch(repo, branch, head.commit, id)
+    await moveSharedBranch(repo, branch, head.commit, id)
     await appendEvents(db, [{type: 'commit', commit: id, parents, root: staged.root, branch, commitTime: time, message: opts.message}])
     return {commit: id, branch, parents}
   })
-}
-
-async function moveSharedBranch(repo: Repo, branch: string, parent: string | null, commit: string): Promise<void> {
-  const remote = new Remote('origin', repo.sharedOrigin!, repo.store)
-  const there = await remote.readRef(branchRef(branch))
-  // A branch the storage does not have yet (a new local branch) is created there, from any parent.
-  if (there !== null && there.commit !== parent) {
-    throw new RemoteMovedError(`branch '${branch}' on ${repo.sharedOrigin} moved to ${there?.commit.slice(0, 12) ?? '(none)'} since this dataset's last sync`, {
-      hint: "pull first ('lake pull'), then commit again",
-    })
-  }
-  await remote.casRef(branchRef(branch), commit, there?.etag ?? null)
 }

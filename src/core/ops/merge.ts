@@ -13,6 +13,7 @@ import {resolveRevision} from '../version/resolve.js'
 import {mergeBase} from '../version/merge-base.js'
 import {commitRoot, readState, requireBranch, type RepoState} from './state.js'
 import {dropLease, releaseLease, takeLease} from './lease.js'
+import {moveSharedBranch} from './shared.js'
 
 export interface MergeResult {
   commit: string
@@ -79,12 +80,13 @@ async function mergeUnderLease(repo: Repo, rev: string, opts: MergeOptions, plan
   if ((!ours || base === ours) && !opts.noFf) {
     let root = await commitRoot(repo, theirs)
     if (dirty) root = await carryStaged(repo, plan.state.baseRoot, root, plan.state.staged.root)
-    await commitAfterChecks((db) =>
-      appendEvents(db, [
+    await commitAfterChecks(async (db) => {
+      await moveSharedBranch(repo, branch, ours, theirs)
+      return appendEvents(db, [
         {type: 'ref.set', ref: branchRef(branch), commit: theirs, old: ours},
         {type: 'head.move', branch, commit: theirs, from: ours, root, carry: dirty, reason: `merge ${rev}: fast-forward`},
-      ]),
-    )
+      ])
+    })
     return done(theirs, {fastForward: true})
   }
   if (dirty) throw new DirtyStateError('cannot merge with staged changes', {hint: "commit them first, or discard them with 'lake checkout --force HEAD'"})
@@ -108,6 +110,7 @@ async function mergeUnderLease(repo: Repo, rev: string, opts: MergeOptions, plan
     const parentTime = (await readGraph(db, ours!))?.time ?? 0
     const time = Math.max(Date.now(), parentTime)
     const commit = await repo.data.putCommit({parents: [ours!, theirs], root: rootId, message, author, time, branch, code})
+    await moveSharedBranch(repo, branch, ours, commit)
     await appendEvents(db, [{type: 'commit', commit, parents: [ours!, theirs], root: rootId, branch, commitTime: time, message}])
     return commit
   })
