@@ -28,7 +28,7 @@ export function loadLake() {
 /**
  * One whole process: `node [nodeArgs] bin/run.js ...argv` (or any argv with raw: true).
  * Returns {ms, status, stdout, stderr, json, maxRssKb}. maxRssKb comes from a preload that
- * writes process.resourceUsage().maxRSS at exit (when opts.rss is set).
+ * writes the peak RSS (VmHWM; see maxrss.mjs) at exit (when opts.rss is set).
  */
 export function run(argv, opts = {}) {
   const { cwd, raw = false, json = false, rss = false, check = true, nodeArgs = [], timeoutMs = 30 * 60_000 } = opts;

@@ -8,15 +8,23 @@
 //               checkout main@{time of commit 5 / 50} and back, log -n 10. Target 2000/20 ≤ 1.5.
 //   commit      BENCH_SMALL (10k) and BENCH_BIG (1M) rows of (id i32, label i32, 64-byte text),
 //               built in-process; change 100 labels + commit: CLI `lake add upd.csv --key id` +
-//               `lake commit`, and in-process update ×100 + commit; `lake diff` if it exists.
-//               Target 1M/10k ≤ 1.5.
+//               `lake commit`, and in-process update ×100 + commit. Target 1M/10k ≤ 1.5.
+//   diffmerge   on the same two datasets (built here when run alone): B = A + 50 label updates
+//               + 50 appended rows; `lake diff A B --json` (whole process) and the diff op
+//               in-process (dist/core/ops/diff.js; cold = first call on a fresh Repo, warm =
+//               index nodes cached); counts verified. Then a branch `other` at B, 50 updates +
+//               25 appends on each side (disjoint rows); per merge a fresh branch at ours,
+//               `lake merge other --no-ff --json` (whole process) and the merge op in-process
+//               (dist/core/ops/merge.js, cold and warm); merged length and values verified;
+//               objects read/written per in-process op reported. Target 1M/10k ≤ 1.5.
 //   startup     `lake --version`, `lake status` (in the BENCH_BIG dataset) vs `node -e 0`.
 //               Target ≤ 1.5 × node + 150 ms.
 //   memory      `lake add` of BENCH_MEM_MB MB of incompressible 1 MB files, commit, a full scan
-//               through the library and `lake export`: peak RSS (process.resourceUsage().maxRSS).
+//               through the library and `lake export`: peak RSS of each process (VmHWM: see
+//               maxrss.mjs for why not process.resourceUsage().maxRSS in a child).
 //               Target ≤ 300 MB.
 //
-// Env: BENCH_ONLY=timetravel,commit,startup,memory  BENCH_REPEAT (5)  BENCH_COMMITS (2000)
+// Env: BENCH_ONLY=timetravel,commit,diffmerge,startup,memory  BENCH_REPEAT (5)  BENCH_COMMITS (2000)
 //      BENCH_COMMITS_SMALL (20)  BENCH_SMALL (10000)  BENCH_BIG (1000000)  BENCH_MEM_MB (2000)
 //      BENCH_TMP (scratch dir, default $TMPDIR/lake-bench-<pid>, deleted after unless BENCH_KEEP=1)
 //      BENCH_OUT (also append the JSON lines to this file)  LAKE_ROOT (the lake checkout measured)
@@ -25,6 +33,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { benchDir, lakeRoot, loadLake, makeOut, median, medianRun, round3, run } from './lib.mjs';
 
 const env = process.env;
@@ -36,7 +45,7 @@ const cfg = {
   small: num('BENCH_SMALL', 10_000),
   big: num('BENCH_BIG', 1_000_000),
   memMb: num('BENCH_MEM_MB', 2000),
-  only: (env.BENCH_ONLY ?? 'timetravel,commit,startup,memory').split(',').map((s) => s.trim()).filter(Boolean),
+  only: (env.BENCH_ONLY ?? 'timetravel,commit,diffmerge,startup,memory').split(',').map((s) => s.trim()).filter(Boolean),
   tmp: path.resolve(env.BENCH_TMP ?? path.join(os.tmpdir(), `lake-bench-${process.pid}`)),
   keep: env.BENCH_KEEP === '1',
 };
@@ -201,7 +210,7 @@ async function prepareRows(n) {
   const buildMs = await buildRows(dir, n);
   datasets[n] = dir;
   out({ bench: 'commit.build', n, ms: buildMs, rows_per_s: Math.round(n / (buildMs / 1000)), method: 'in-process: 3 tensors (id i32, label i32, text 64 B), append in batches of 100k, one commit' });
-  return { n, dir, ms: { cli: [], cli_add: [], cli_commit: [], inproc: [], inproc_update: [], inproc_commit: [], diff: [] } };
+  return { n, dir, ms: { cli: [], cli_add: [], cli_commit: [], inproc: [], inproc_update: [], inproc_commit: [] } };
 }
 
 /** One repetition on one dataset: 100 labels changed + commit, by the CLI and in-process. */
@@ -229,15 +238,6 @@ async function commitRep(d, r) {
   d.ms.inproc_update.push(t1 - t0);
   d.ms.inproc_commit.push(t2 - t1);
   d.ms.inproc.push(t2 - t0);
-  // lake diff of two versions 100 samples apart, if this build has it.
-  if (d.diffSupported !== false) {
-    const df = run(['diff', 'HEAD~1', 'HEAD'], { cwd: d.dir, json: true, check: false });
-    if (df.status === 0) d.ms.diff.push(df.ms);
-    else {
-      d.diffSupported = false;
-      d.diffNote = `lake diff exited ${df.status}: ${(df.stderr || df.stdout).trim().split('\n')[0].slice(0, 160)}`;
-    }
-  }
 }
 
 function reportRows(d) {
@@ -245,8 +245,6 @@ function reportRows(d) {
   for (const [k, ms] of Object.entries(d.ms)) if (ms.length) med[k] = median(ms);
   out({ bench: 'commit.cli', n: d.n, ms: med.cli, add_ms: med.cli_add, commit_ms: med.cli_commit, runs_ms: d.ms.cli.map(round3), cmd: 'lake add upd.csv --key id (100 rows id,label) + lake commit' });
   out({ bench: 'commit.inproc', n: d.n, ms: med.inproc, update_ms: med.inproc_update, commit_ms: med.inproc_commit, per_update_ms: med.inproc_update / 100, runs_ms: d.ms.inproc.map(round3), method: 'in-process: dataset.update(label, i, v) ×100 + dataset.commit' });
-  if (d.diffSupported === false) out({ bench: 'diff.cli', n: d.n, supported: false, note: d.diffNote });
-  else out({ bench: 'diff.cli', n: d.n, ms: med.diff, runs_ms: d.ms.diff.map(round3), cmd: 'lake diff HEAD~1 HEAD --json (100 labels apart)' });
   return med;
 }
 
@@ -258,11 +256,241 @@ await section('commit', async () => {
   const big = reportRows(db);
   for (const k of Object.keys(small)) {
     if (!(k in big)) continue;
-    const gated = k === 'cli' || k === 'inproc' || k === 'diff';
+    const gated = k === 'cli' || k === 'inproc';
     const r = big[k] / small[k];
     ratio(`commit.${k}`, r, gated ? '≤ 1.5' : 'info', gated ? r <= 1.5 : null, { n_big: cfg.big, n_small: cfg.small, ms_big: round3(big[k]), ms_small: round3(small[k]) });
   }
-  if (!('diff' in small)) out({ bench: 'ratio', name: 'commit.diff', ratio: null, target: '≤ 1.5', met: null, note: 'lake diff not available' });
+});
+
+// --- diff and merge cost ----------------------------------------------------------------------
+// Two versions 100 samples apart on the commit section's datasets (or fresh ones when run alone).
+// diff: A = HEAD, B = A + 50 label updates + 50 appended rows. merge: a branch `other` at B; ours
+// (main) and theirs (other) each update 50 labels and append 25 rows, on disjoint rows; every rep
+// merges `other` into a fresh branch at ours, once by the CLI and twice in-process.
+const DM_UPD = 50; // label updates for diff B; also per merge side
+const DM_APP = 50; // rows appended for diff B (merge: DM_APP / 2 per side)
+
+async function loadOps() {
+  const f = (p) => import(pathToFileURL(path.join(lakeRoot, 'dist', ...p.split('/'))).href);
+  const [{ Repo }, { diff }, { merge }] = await Promise.all([f('core/repo/repo.js'), f('core/ops/diff.js'), f('core/ops/merge.js')]);
+  return { Repo, diff, merge };
+}
+
+/**
+ * Setup only (untimed): label updates as one staged change through the op the library's update
+ * uses (dist/core/ops/stage.js), instead of one stage cycle per Dataset.update (~80-200 ms each).
+ * Falls back to Dataset.update when this build lacks those modules.
+ */
+async function updateLabels(ds, dir, pairs) {
+  let batch = null;
+  try {
+    const f = (p) => import(pathToFileURL(path.join(lakeRoot, 'dist', ...p.split('/'))).href);
+    const [{ stageChange }, { encodeSample }, { Repo }] = await Promise.all([f('core/ops/stage.js'), f('core/format/sample.js'), f('core/repo/repo.js')]);
+    if (typeof stageChange === 'function' && typeof encodeSample === 'function') batch = { stageChange, encodeSample, Repo };
+  } catch { /* older or newer layout: one update at a time */ }
+  if (!batch) {
+    for (const [i, v] of pairs) await ds.update('label', i, v);
+    return;
+  }
+  const repo = await batch.Repo.open(dir);
+  try {
+    await batch.stageChange(repo, 'samples.update', async (b) => {
+      for (const [i, v] of pairs) await b.update('label', i, batch.encodeSample(b.meta('label'), v, { index: i }));
+    });
+  } finally { await repo.close(); }
+}
+
+async function appendRows(ds, from, count, label) {
+  const ids = Array.from({ length: count }, (_, k) => from + k);
+  await ds.append('id', ids);
+  await ds.append('label', ids.map((id, k) => label(id, k)));
+  await ds.append('text', ids.map(TEXT));
+}
+
+async function prepareDiffMerge(n) {
+  let dir = datasets[n];
+  if (!dir) {
+    dir = path.join(cfg.tmp, `rows-${n}`);
+    const ms = await buildRows(dir, n);
+    datasets[n] = dir;
+    out({ bench: 'commit.build', n, ms, rows_per_s: Math.round(n / (ms / 1000)), method: 'in-process (diffmerge run alone): 3 tensors, append in batches of 100k, one commit' });
+  }
+  const { Dataset } = await loadLake();
+  const t0 = performance.now();
+  const ds = await Dataset.open(dir);
+  const len = (await ds.version('HEAD')).length('label');
+  if (len !== n) throw new Error(`rows-${n}: label length ${len}, expected ${n}`);
+  // diff: A = HEAD; B = A + 50 label updates + 50 appended rows.
+  const picks = pickIds(n, 7777, DM_UPD * 3); // 150 distinct rows: 50 for B, 50 ours, 50 theirs
+  const pick = (k) => picks.filter((_, i) => i % 3 === k);
+  const updB = pick(0);
+  await ds.tag('dA');
+  await updateLabels(ds, dir, updB.map((i) => [i, 100_000 + i]));
+  await appendRows(ds, n, DM_APP, (id) => 100_000 + id);
+  await ds.commit(`diff B: ${DM_UPD} label updates + ${DM_APP} rows`);
+  await ds.tag('dB');
+  // merge: base = B, branch `other`; each side 50 updates + 25 appends, disjoint rows.
+  const base = n + DM_APP;
+  const half = DM_APP / 2;
+  const ours = { upd: pick(1), label: (i) => 200_000 + i, from: base };
+  const theirs = { upd: pick(2), label: (i) => 300_000 + i, from: base + half };
+  await ds.createBranch('other');
+  await updateLabels(ds, dir, ours.upd.map((i) => [i, ours.label(i)]));
+  await appendRows(ds, ours.from, half, (id) => ours.label(id));
+  await ds.commit('ours: 50 updates + 25 rows');
+  await ds.tag('mO');
+  await ds.checkout('other');
+  await updateLabels(ds, dir, theirs.upd.map((i) => [i, theirs.label(i)]));
+  await appendRows(ds, theirs.from, half, (id) => theirs.label(id));
+  await ds.commit('theirs: 50 updates + 25 rows');
+  await ds.checkout('main');
+  await ds.close();
+  out({ bench: 'diffmerge.prepare', n, ms: performance.now() - t0, method: `in-process: tag dA; ${DM_UPD} label updates (one staged change) + append ${DM_APP} rows + commit, tag dB; branch other; ${DM_UPD} updates + ${half} rows + commit on main (tag mO) and on other` });
+  return {
+    n, dir, updB, ours, theirs, base, half, reps: 0,
+    ms: { diff_cli: [], diff_cold: [], diff_warm: [], diff_open_close: [], merge_cli: [], merge_cold: [], merge_warm: [] },
+    count: { diff_cold: [], merge_cold: [], merge_warm: [] },
+  };
+}
+
+/** The diff of dA..dB must be: label +[n, n+50) ~updB; id and text +[n, n+50); nothing else. */
+function checkDiff(d, res, what) {
+  const byName = Object.fromEntries(res.tensors.map((t) => [t.name, t]));
+  const names = Object.keys(byName).sort().join(',');
+  const want = JSON.stringify([[d.n, d.n + DM_APP]]);
+  const bad = [];
+  if (names !== 'id,label,text') bad.push(`tensors ${names}`);
+  for (const name of ['id', 'label', 'text']) {
+    const t = byName[name];
+    if (!t) continue;
+    if (JSON.stringify(t.added) !== want) bad.push(`${name}.added ${JSON.stringify(t.added)}`);
+    if (t.deleted.length) bad.push(`${name}.deleted ${t.deleted.length}`);
+    const upd = name === 'label' ? d.updB : [];
+    if (JSON.stringify(t.updated) !== JSON.stringify(upd)) bad.push(`${name}.updated ${t.updated.length} (expected ${upd.length})`);
+  }
+  if (bad.length) throw new Error(`${what} at n=${d.n}: ${bad.join('; ')}`);
+}
+
+/** After merging `other` into a branch at mO: length base + 50, both sides' values. */
+async function checkMerge(d, Dataset, what) {
+  const ds = await Dataset.open(d.dir);
+  try {
+    const v = await ds.version('HEAD');
+    const want = d.base + 2 * d.half;
+    for (const t of ['id', 'label', 'text']) if (v.length(t) !== want) throw new Error(`${what} at n=${d.n}: ${t} length ${v.length(t)}, expected ${want}`);
+    const probes = [];
+    for (const side of [d.ours, d.theirs]) {
+      for (const i of [side.upd[0], side.upd[side.upd.length - 1]]) probes.push(['label', i, side.label(i)]);
+      probes.push(['label', side.from, side.label(side.from)], ['id', side.from + d.half - 1, side.from + d.half - 1]);
+    }
+    probes.push(['label', d.updB[0], 100_000 + d.updB[0]], ['text', d.theirs.from, TEXT(d.theirs.from)], ['id', d.n - 1, d.n - 1]);
+    for (const [t, i, expect] of probes) {
+      const got = await v.read(t, i);
+      if (got !== expect && Number(got) !== expect) throw new Error(`${what} at n=${d.n}: ${t}[${i}] = ${JSON.stringify(got)}, expected ${JSON.stringify(expect)}`);
+    }
+    return probes.length;
+  } finally { await ds.close(); }
+}
+
+/** Counts the object reads and writes (index nodes, roots, commits) a Repo makes; for diagnosis. */
+function countObjects(repo) {
+  const c = { read: 0, written: 0 };
+  const get = repo.objects.get.bind(repo.objects);
+  const put = repo.objects.put.bind(repo.objects);
+  repo.objects.get = (...a) => { c.read++; return get(...a); };
+  repo.objects.put = (...a) => { c.written++; return put(...a); };
+  return c;
+}
+
+async function diffMergeRep(d, r) {
+  const { Dataset } = await loadLake();
+  const ops = await loadOps();
+  const lap = async (k, fn) => { const t0 = performance.now(); const res = await fn(); d.ms[k].push(performance.now() - t0); return res; };
+  // diff: one whole process; then in-process on a fresh Repo: the first call (cold: index nodes read
+  // from disk) and two more on the same Repo (warm: nodes in its cache).
+  const df = run(['diff', 'dA', 'dB'], { cwd: d.dir, json: true });
+  checkDiff(d, df.json, 'lake diff dA dB');
+  d.ms.diff_cli.push(df.ms);
+  for (let i = 0; i < 3; i++) { // in-process is cheap and noisier than whole processes: 3 per rep
+    let t0 = performance.now();
+    const repo = await ops.Repo.open(d.dir);
+    const openMs = performance.now() - t0;
+    try {
+      const cnt = countObjects(repo);
+      checkDiff(d, await lap('diff_cold', () => ops.diff(repo, 'dA', 'dB')), 'in-process diff (cold)');
+      d.count.diff_cold.push({ ...cnt });
+      for (let j = 0; j < 2; j++) checkDiff(d, await lap('diff_warm', () => ops.diff(repo, 'dA', 'dB')), 'in-process diff (warm)');
+    } finally {
+      t0 = performance.now();
+      await repo.close();
+      d.ms.diff_open_close.push(openMs + performance.now() - t0);
+    }
+  }
+  // merge: a fresh branch at ours (untimed) before each merge; by the CLI, then in-process on two
+  // fresh Repos, each a cold then a warm merge. Rounds after the first build index nodes that
+  // already exist (same content): those are touched (utimes), not rewritten and fsynced.
+  const onFreshBranch = async (name) => {
+    const ds = await Dataset.open(d.dir);
+    try { await ds.checkout('mO', { newBranch: name }); } finally { await ds.close(); }
+  };
+  await onFreshBranch(`mc${r}`);
+  const m = run(['merge', 'other', '--no-ff'], { cwd: d.dir, json: true });
+  if (m.json.fastForward || m.json.upToDate || m.json.conflicts.length) throw new Error(`lake merge other --no-ff: ${m.stdout.slice(0, 300)}`);
+  d.ms.merge_cli.push(m.ms);
+  d.probes = await checkMerge(d, Dataset, 'lake merge');
+  for (let i = 0; i < 2; i++) {
+    const rp = await ops.Repo.open(d.dir);
+    try {
+      const cnt = countObjects(rp);
+      for (const k of ['merge_cold', 'merge_warm']) {
+        await onFreshBranch(`mi-${k.slice(6)}-${r}-${i}`);
+        const before = { ...cnt };
+        const res = await lap(k, () => ops.merge(rp, 'other', { noFf: true }));
+        if (res.fastForward || res.upToDate || res.conflicts.length) throw new Error(`in-process merge: ${JSON.stringify(res).slice(0, 300)}`);
+        d.count[k].push({ read: cnt.read - before.read, written: cnt.written - before.written });
+        await checkMerge(d, Dataset, `in-process merge (${k.slice(6)})`);
+      }
+    } finally { await rp.close(); }
+  }
+  d.reps++;
+}
+
+function reportDiffMerge(d) {
+  const med = {};
+  for (const [k, ms] of Object.entries(d.ms)) med[k] = median(ms);
+  const cmds = {
+    diff_cli: `lake diff dA dB --json (${DM_UPD} label updates + ${DM_APP} rows apart), whole process`,
+    diff_cold: "in-process: dist/core/ops/diff.js diff(repo, 'dA', 'dB'), first call on a fresh Repo (index nodes read from disk), 3 per rep",
+    diff_warm: 'in-process: the same diff twice more on that Repo (index nodes cached)',
+    diff_open_close: 'in-process: Repo.open + Repo.close around them',
+    merge_cli: `lake merge other --no-ff --json, whole process (each side ${DM_UPD} updates + ${d.half} rows, disjoint)`,
+    merge_cold: "in-process: dist/core/ops/merge.js merge(repo, 'other', {noFf: true}), first call on a fresh Repo, 2 per rep",
+    merge_warm: 'in-process: the same merge again (into another fresh branch at ours) on that Repo',
+  };
+  for (const [k, ms] of Object.entries(d.ms)) {
+    const [op, ...rest] = k.split('_');
+    const cnt = d.count[k];
+    const objs = cnt?.length ? { objects_read: median(cnt.map((c) => c.read)), objects_written: median(cnt.map((c) => c.written)) } : {};
+    out({ bench: `${op}.${rest.join('_')}`, n: d.n, ms: med[k], runs_ms: ms.map(round3), ...objs, cmd: cmds[k], ...(op === 'merge' ? { verified_values: d.probes } : { verified: 'counts' }) });
+  }
+  return med;
+}
+
+await section('diffmerge', async () => {
+  const ds = await prepareDiffMerge(cfg.small);
+  const db = await prepareDiffMerge(cfg.big);
+  for (let r = 0; r < cfg.repeat; r++) for (const d of [ds, db]) await diffMergeRep(d, r);
+  const small = reportDiffMerge(ds);
+  const big = reportDiffMerge(db);
+  for (const k of Object.keys(small)) {
+    const [op, ...rest] = k.split('_');
+    const gated = k !== 'diff_open_close';
+    const r = big[k] / small[k];
+    ratio(`${op}.${rest.join('_')}`, r, gated ? '≤ 1.5' : 'info', gated ? r <= 1.5 : null, { n_big: cfg.big, n_small: cfg.small, ms_big: round3(big[k]), ms_small: round3(small[k]) });
+  }
+  // Leave both datasets on main, clean (the startup section runs `lake status` in the big one).
+  const { Dataset } = await loadLake();
+  for (const d of [ds, db]) { const h = await Dataset.open(d.dir); await h.checkout('main'); await h.close(); }
 });
 
 // --- start-up ------------------------------------------------------------------------------------

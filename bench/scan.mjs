@@ -1,7 +1,8 @@
 // Child of bench/run.mjs (memory bench): streams every sample of one tensor at a revision through
-// the library and prints {"rows","bytes","ms","maxRssKb"} (process.resourceUsage().maxRSS).
+// the library and prints {"rows","bytes","ms","maxRssKb"} (peak RSS: VmHWM, see maxrss.mjs).
 //   node bench/scan.mjs DATASET_DIR [TENSOR=content] [REV=HEAD]
 import { loadLake } from './lib.mjs';
+import { peakRssKb } from './maxrss.mjs';
 
 const [dir, tensor = 'content', rev = 'HEAD'] = process.argv.slice(2);
 const { Dataset } = await loadLake();
@@ -16,4 +17,4 @@ for await (const s of v.streamBytes(tensor)) {
 }
 const ms = performance.now() - t0;
 await ds.close();
-console.log(JSON.stringify({ rows, bytes, ms, maxRssKb: process.resourceUsage().maxRSS }));
+console.log(JSON.stringify({ rows, bytes, ms, maxRssKb: peakRssKb() }));

@@ -5,7 +5,8 @@
 //
 // Drives lake the way a user would: S1/S2 are whole `lake` CLI processes (process start
 // included), S4..S6 use the public library API in-process (dist/index.js), with CLI timings of
-// the same reads added as extra fields. Every step is guarded: a failure emits `ok: false` and
+// the same reads added as extra fields; S7 is `lake diff v1 v11` (whole process) with the same
+// diff in-process through dist/core/ops/diff.js as extra fields. Every step is guarded: a failure emits `ok: false` and
 // the later steps still run where they can.
 //
 // Env:
@@ -13,6 +14,7 @@
 //               this file). Point it at a snapshot to keep concurrent rebuilds out of a run.
 //   PEERS_LIB   the harness's lib/ folder (default: found from the cwd, DATA or ../shared/peers).
 //   STEP_TIMEOUT seconds one CLI command may take (default 600).
+//   S7_REPS     in-process S7 diffs of each kind (default 15; CLI: 5 more runs after the first).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -340,6 +342,15 @@ try {
 } catch (e) { fail('S6', e); }
 
 // S7 -------------------------------------------------------------------------------------------
+// wall_ms is the first whole `lake diff v1 v11 --json` process (as git's single timed
+// `git diff --numstat`); then, alternating rep by rep so that load drift hits all of them alike:
+// more CLI runs, and the same diff in-process through dist/core/ops/diff.js (the op the CLI
+// calls), once with Repo.open + close included and once on an already open Repo.
+const S7_REPS = Number(process.env.S7_REPS ?? 15);
+const s7Counts = (tensors) => {
+  const n = (t) => (t ? (t.updated?.length ?? 0) + (t.added ?? []).reduce((s, [x, y]) => s + (y - x), 0) : 0);
+  return { rows: n(tensors.find((x) => x.name === 'label')), files: n(tensors.find((x) => x.name === 'content')) };
+};
 try {
   // Client-side compare through the library, for reference (what a user does without a diff).
   const { Dataset } = await loadLib();
@@ -366,14 +377,44 @@ try {
     native = lake(['diff', 'v1', 'v11']);
   } catch (e) { why = String(e.message).split('\n')[0].slice(0, 200); }
   if (native) {
-    const t = (native.json.tensors ?? []).find((x) => x.name === 'label');
-    const rowsChanged = t ? (t.updated?.length ?? 0) + (t.added ?? []).reduce((s, [x, y]) => s + (y - x), 0) : 0;
-    const c = (native.json.tensors ?? []).find((x) => x.name === 'content');
-    const files = c ? (c.updated?.length ?? 0) + (c.added ?? []).reduce((s, [x, y]) => s + (y - x), 0) : 0;
-    const verified = rowsChanged === exp.diffChangedRows;
+    const { rows: rowsChanged, files } = s7Counts(native.json.tensors ?? []);
+    let verified = rowsChanged === exp.diffChangedRows && files === exp.diffAddedRows;
+    const more = {};
+    try {
+      const opsDiff = await import(pathToFileURL(path.join(lakeRoot, 'dist', 'core', 'ops', 'diff.js')).href);
+      const { Repo } = await import(pathToFileURL(path.join(lakeRoot, 'dist', 'core', 'repo', 'repo.js')).href);
+      const t = { cli: [], inproc_open: [], inproc: [] };
+      const check = (tensors, what) => {
+        const c = s7Counts(tensors);
+        if (c.rows !== exp.diffChangedRows || c.files !== exp.diffAddedRows) { verified = false; throw new Error(`${what}: ${c.rows} rows / ${c.files} files, expected ${exp.diffChangedRows} / ${exp.diffAddedRows}`); }
+      };
+      const warm = await Repo.open(store);
+      await opsDiff.diff(warm, 'v1', 'v11'); // first in-process call: module code and caches warm
+      for (let r = 0; r < S7_REPS; r++) {
+        if (r < 5) { const c = lake(['diff', 'v1', 'v11']); check(c.json.tensors, 'lake diff (rep)'); t.cli.push(c.ms); }
+        let t1 = performance.now();
+        const repo = await Repo.open(store);
+        const d1 = await opsDiff.diff(repo, 'v1', 'v11');
+        await repo.close();
+        t.inproc_open.push(performance.now() - t1);
+        check(d1.tensors, 'in-process diff (open)');
+        t1 = performance.now();
+        const d2 = await opsDiff.diff(warm, 'v1', 'v11');
+        t.inproc.push(performance.now() - t1);
+        check(d2.tensors, 'in-process diff');
+      }
+      await warm.close();
+      const sorted = (x) => [...x].sort((p, q) => p - q);
+      Object.assign(more, {
+        cli_median_ms: round3(median([native.ms, ...t.cli])), cli_runs_ms: [native.ms, ...t.cli].map(round3),
+        inproc_ms: round3(median(t.inproc)), inproc_p90_ms: round3(percentile(sorted(t.inproc), 90)), inproc_runs_ms: t.inproc.map(round3),
+        inproc_open_ms: round3(median(t.inproc_open)), inproc_open_runs_ms: t.inproc_open.map(round3),
+        inproc_method: `dist/core/ops/diff.js diff(repo, "v1", "v11") in this process, median of ${S7_REPS}: inproc_ms on an open Repo (the op still opens/closes the event LevelDB to resolve v1/v11), inproc_open_ms with Repo.open + close around it; alternated with cli runs`,
+      });
+    } catch (e) { more.inproc_error = String(e?.stack ?? e).slice(0, 600); }
     emit('S7', {
-      ok: verified, supported: true, verified, wall_ms: round3(native.ms), changed_rows: rowsChanged, changed_files: files, ...extra,
-      method: 'lake diff v1 v11 --json, whole process; changed rows = label updated + added range lengths; client_side_*: library, read label at v1 and v11 and compare',
+      ok: verified, supported: true, verified, wall_ms: round3(native.ms), changed_rows: rowsChanged, changed_files: files, expected_changed_files: exp.diffAddedRows, ...more, ...extra,
+      method: 'lake diff v1 v11 --json, whole process (first run = wall_ms); changed rows = label updated + added range lengths, files = the same for content; client_side_*: library, read label at v1 and v11 and compare',
     });
   } else {
     emit('S7', {

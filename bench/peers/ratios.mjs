@@ -48,6 +48,11 @@ rows.push(['S6 full image scan, best of 3', mbs(L.S6?.best_mb_per_s), fx(r(L.S6?
   `${fx(r(L.S6?.best_mb_per_s, physical.read_warm?.best_mb_per_s))} of warm read`, '(info)', '—']);
 rows.push(['S7 diff v1..v11', L.S7?.supported ? ms(L.S7.wall_ms) : 'no diff', '—', L.S7?.supported ? fx(r(L.S7.wall_ms, git.S7?.wall_ms)) : '—', '—', '≤ 20 ms, cost ∝ change',
   L.S7?.supported ? yes(L.S7.wall_ms <= 20) : '**missed** (no `lake diff`)']);
+// S7 in-process extras (adapter fields inproc_ms / inproc_open_ms: the same diff through dist/core/ops/diff.js)
+if (L.S7?.inproc_ms != null) {
+  rows.push(['S7 diff, in-process on an open Repo (median)', ms(L.S7.inproc_ms), '—', fx(r(L.S7.inproc_ms, git.S7?.wall_ms)), '—', '≤ 20 ms', yes(L.S7.inproc_ms <= 20)]);
+  rows.push(['S7 diff, in-process Repo.open + diff + close (median)', ms(L.S7.inproc_open_ms), '—', fx(r(L.S7.inproc_open_ms, git.S7?.wall_ms)), '—', '≤ 20 ms', yes(L.S7.inproc_open_ms <= 20)]);
+}
 
 console.log(`N = ${N}. Ratios are lake ÷ peer for times and sizes (below 1 = lake better), and lake ÷ peer for throughput (above 1 = lake better).\n`);
 console.log('| step | lake | ÷ LanceDB | ÷ git | vs physical limit | target | |');
