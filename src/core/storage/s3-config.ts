@@ -2,7 +2,12 @@
 // configured from options, LAKE_S3_ENDPOINT and otherwise the SDK's own chain (AWS_REGION,
 // AWS_ENDPOINT_URL, AWS_PROFILE, ~/.aws/config and credentials, instance roles). Credentials are
 // never read here: the SDK's default provider finds them, and only the SDK holds them.
-import {S3Client} from '@aws-sdk/client-s3'
+import type {S3Client} from '@aws-sdk/client-s3'
+
+type Sdk = typeof import('@aws-sdk/client-s3')
+let sdkPromise: Promise<Sdk> | undefined
+/** The AWS SDK, loaded on the first S3 request: commands on local datasets never pay for it. */
+export const s3sdk = (): Promise<Sdk> => (sdkPromise ??= import('@aws-sdk/client-s3'))
 import {StorageError} from '../errors.js'
 import {assertPrefix} from './keys.js'
 
@@ -90,7 +95,7 @@ export async function createS3Client(opts: S3StoreOptions): Promise<{client: S3C
     })
   }
   const region = opts.region ?? (await sdkRegion())
-  const client = new S3Client({
+  const client = new (await s3sdk()).S3Client({
     region,
     ...(endpoint !== undefined ? {endpoint} : {}),
     forcePathStyle: opts.forcePathStyle ?? endpoint !== undefined,
@@ -115,7 +120,7 @@ export async function createS3Client(opts: S3StoreOptions): Promise<{client: S3C
 // it finds none; lake falls back to us-east-1 instead: S3-compatible servers accept any region, and
 // on AWS the client follows the redirect to the bucket's own region (followRegionRedirects).
 async function sdkRegion(): Promise<string> {
-  const probe = new S3Client({})
+  const probe = new (await s3sdk()).S3Client({})
   try {
     return (await probe.config.region()) || DEFAULT_REGION
   } catch {

@@ -4,12 +4,11 @@
 // goes through a bounded pool and the SDK's retry strategy (backoff on 5xx, throttling, network
 // errors and timeouts); failures become lake errors naming the store and the endpoint.
 import {createHash} from 'node:crypto'
-import {CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client} from '@aws-sdk/client-s3'
-import {Upload} from '@aws-sdk/lib-storage'
+import type {S3Client} from '@aws-sdk/client-s3'
 import {LakeError, StorageError} from '../errors.js'
 import {BaseStore, notFound} from './base.js'
 import {assertKey} from './keys.js'
-import {createS3Client, endpointLabel, parseS3Url, type S3StoreOptions} from './s3-config.js'
+import {createS3Client, endpointLabel, parseS3Url, s3sdk, type S3StoreOptions} from './s3-config.js'
 import {attempts, isInvalidRange, isMissingKey, isPreconditionFailure, preconditionFailed, s3Failure, type S3ErrorContext} from './s3-errors.js'
 import {RequestPool} from './s3-pool.js'
 import type {ListedObject, PutOptions, StoreCapabilities} from './types.js'
@@ -61,7 +60,7 @@ export class S3Store extends BaseStore {
 
   protected async _get(key: string): Promise<Uint8Array> {
     try {
-      return await this.request(async client => bytesOf((await client.send(new GetObjectCommand({Bucket: this.bucket, Key: this.s3Key(key)}))).Body))
+      return await this.request(async client => bytesOf((await client.send(new (await s3sdk()).GetObjectCommand({Bucket: this.bucket, Key: this.s3Key(key)}))).Body))
     } catch (err) {
       if (isMissingKey(err)) throw notFound(this.url, key)
       throw this.failure('read', key, err)
@@ -77,7 +76,7 @@ export class S3Store extends BaseStore {
     }
     try {
       return await this.request(async client => {
-        const response = await client.send(new GetObjectCommand({Bucket: this.bucket, Key: this.s3Key(key), Range: `bytes=${offset}-${offset + length - 1}`}))
+        const response = await client.send(new (await s3sdk()).GetObjectCommand({Bucket: this.bucket, Key: this.s3Key(key), Range: `bytes=${offset}-${offset + length - 1}`}))
         // 206 names where its bytes start; a 200 (a server that ignores Range) is the whole object.
         const start = response.ContentRange === undefined ? 0 : Number(/^bytes (\d+)-/.exec(response.ContentRange)?.[1])
         return this.window(key, await bytesOf(response.Body), offset - start, length)
@@ -113,7 +112,7 @@ export class S3Store extends BaseStore {
     try {
       const etag = bytes.length > this.multipartThreshold
         ? await this.upload(params, bytes)
-        : await this.request(async client => (await client.send(new PutObjectCommand({...params, Body: bytes, ContentLength: bytes.length}))).ETag)
+        : await this.request(async client => (await client.send(new (await s3sdk()).PutObjectCommand({...params, Body: bytes, ContentLength: bytes.length}))).ETag)
       this.deletedWhileListing.delete(key)
       return {etag: unquote(etag ?? md5hex(bytes))}
     } catch (err) {
@@ -142,6 +141,7 @@ export class S3Store extends BaseStore {
   private async upload(params: {Bucket: string; Key: string; IfNoneMatch?: string; IfMatch?: string}, bytes: Uint8Array): Promise<string | undefined> {
     const partSize = Math.max(MIN_PART_BYTES, this.opts.partSizeBytes ?? 8 * MiB, Math.ceil(bytes.length / MAX_PARTS))
     return this.request(async client => {
+      const {Upload} = await import('@aws-sdk/lib-storage')
       const upload = new Upload({client, params: {...params, Body: bytes}, partSize, queueSize: UPLOAD_QUEUE_SIZE, leavePartsOnError: false})
       const result = await upload.done()
       return 'ETag' in result ? result.ETag : undefined
@@ -154,7 +154,7 @@ export class S3Store extends BaseStore {
 
   protected async _head(key: string): Promise<{etag: string; size: number} | null> {
     try {
-      const response = await this.request(client => client.send(new HeadObjectCommand({Bucket: this.bucket, Key: this.s3Key(key)})))
+      const response = await this.request(async client => client.send(new (await s3sdk()).HeadObjectCommand({Bucket: this.bucket, Key: this.s3Key(key)})))
       return {etag: unquote(response.ETag ?? ''), size: response.ContentLength ?? 0}
     } catch (err) {
       if (!isMissingKey(err)) throw this.failure('stat', key, err)
@@ -169,7 +169,7 @@ export class S3Store extends BaseStore {
   protected async _touch(key: string): Promise<boolean> {
     const source = `${this.bucket}/${this.s3Key(key).split('/').map(encodeURIComponent).join('/')}`
     try {
-      await this.request(client => client.send(new CopyObjectCommand({Bucket: this.bucket, Key: this.s3Key(key), CopySource: source, MetadataDirective: 'REPLACE'})))
+      await this.request(async client => client.send(new (await s3sdk()).CopyObjectCommand({Bucket: this.bucket, Key: this.s3Key(key), CopySource: source, MetadataDirective: 'REPLACE'})))
       return true
     } catch (err) {
       if (isMissingKey(err)) return false
@@ -183,7 +183,7 @@ export class S3Store extends BaseStore {
       let token: string | undefined
       do {
         const fetchedAt = this.writeSequence
-        const page = await this.request(client => client.send(new ListObjectsV2Command({
+        const page = await this.request(async client => client.send(new (await s3sdk()).ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: this.prefix + prefix,
           ContinuationToken: token,
@@ -204,7 +204,7 @@ export class S3Store extends BaseStore {
 
   protected async _delete(key: string): Promise<void> {
     try {
-      await this.request(client => client.send(new DeleteObjectCommand({Bucket: this.bucket, Key: this.s3Key(key)})))
+      await this.request(async client => client.send(new (await s3sdk()).DeleteObjectCommand({Bucket: this.bucket, Key: this.s3Key(key)})))
     } catch (err) {
       if (!isMissingKey(err)) throw this.failure('delete', key, err)
     }
@@ -245,7 +245,7 @@ export class S3Store extends BaseStore {
   private async checkBucket(op: string, key: string): Promise<void> {
     if (this.bucketSeen) return
     try {
-      await this.request(client => client.send(new HeadBucketCommand({Bucket: this.bucket})))
+      await this.request(async client => client.send(new (await s3sdk()).HeadBucketCommand({Bucket: this.bucket})))
       this.bucketSeen = true
     } catch (err) {
       const missing = isMissingKey(err) ? {Code: 'NoSuchBucket', $metadata: {httpStatusCode: 404}} : err
