@@ -140,8 +140,3 @@ export async function applyRecord(tx: ProjectionTx, record: EventRecord): Promis
     }
   }
 }
-
-/** Commits a record may name that must be in the commit graph index (pulled/merged commits). */
-export async function indexCommitGraph(tx: ProjectionTx, commit: string, parents: string[], time: number) {
-  await indexCommit(tx, commit, parents, time)
-}
