@@ -17,11 +17,13 @@ import {resolve} from './core/ops/state.js'
 import {status, type StatusResult} from './core/ops/status.js'
 import {decodeSample, decodeSampleArray, type SampleValue} from './core/format/sample.js'
 import type {TensorMeta} from './core/format/tensor-meta.js'
+import type {TypedArray} from './core/format/dtype.js'
 import type {DataStore} from './core/dataset/store.js'
 import type {TensorState, VersionRoot} from './core/dataset/version-root.js'
 
 export {LakeError} from './core/errors.js'
 export * as errors from './core/errors.js'
+export type {TypedArray}
 export type {AddOptions, AddResult, CommitResult, CheckoutResult, DiffOptions, DiffResult, ExportFormat, ExportResult, FsckResult, GcResult, LogEntry, MergeOptions, MergeResult, StatusResult, SampleValue, TensorMeta}
 
 /** One version of a dataset, opened for reading: immutable, safe to share between readers. */
@@ -67,6 +69,19 @@ export class Version {
     const out: SampleValue[] = []
     for await (const s of this.stream(tensor, {start, end})) out.push(s.value)
     return out
+  }
+
+  /**
+   * A whole column, or rows [start, end), in one call. Numeric tensors whose samples are single
+   * elements (labels, scores) come back as one typed array of the tensor's dtype, decoded chunk by
+   * chunk without per-sample objects (Int32Array for i32, BigInt64Array for i64, Uint8Array of 0/1
+   * for bool); other tensors as an array of decoded samples, like readRange.
+   */
+  async column(tensor: string, opts: {start?: number; end?: number; prefetch?: number} = {}): Promise<TypedArray | SampleValue[]> {
+    const t = this.tensor(tensor)
+    const start = opts.start ?? 0
+    const end = opts.end ?? t.length
+    return (await this.data.readScalarColumn(t, start, end, opts)) ?? this.readRange(tensor, start, end)
   }
 
   /** Streams samples in order with parallel chunk prefetch (the building block of data loaders). */

@@ -2,11 +2,14 @@
 // immutable and content-addressed, so caches keyed by hash never go stale.
 import {crc32} from 'node:zlib'
 import {LRUCache} from 'lru-cache'
+import {sha256hex} from '../hash.js'
 import {CorruptObjectError, IndexOutOfRangeError, UnknownTensorError} from '../errors.js'
 import {chunkPayload, rawSampleByteRange} from '../format/chunk.js'
-import {decodeSample, type SampleValue} from '../format/sample.js'
+import {dtypeInfo, typedArrayFromLittleEndian, type NumericDtype, type TypedArray} from '../format/dtype.js'
+import {decodeSample, isNumericHtype, type SampleValue} from '../format/sample.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
-import {cachedNodeIO, getEntry, readEntryBatches, type IndexEntry, type NodeIO} from '../index/index.js'
+import {cachedNodeIO, getEntry, readLeafSlices, type IndexEntry, type LeafSlice, type NodeIO} from '../index/index.js'
+import type {LeafNode} from '../index/node.js'
 import type {ObjectDb} from '../storage/objects.js'
 import {decodeCommit, encodeCommit, type Commit} from '../version/commit.js'
 import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} from './version-root.js'
@@ -14,9 +17,9 @@ import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} 
 export class DataStore {
   readonly nodes: NodeIO
   private readonly roots = new LRUCache<string, VersionRoot>({max: 256})
-  private readonly payloads = new LRUCache<string, Uint8Array>({
+  private readonly payloads = new LRUCache<string, Payload>({
     maxSize: 128 * 1024 * 1024,
-    sizeCalculation: (v) => Math.max(1, v.byteLength),
+    sizeCalculation: (v) => Math.max(1, v.bytes.byteLength),
   })
 
   constructor(readonly objects: ObjectDb, readonly rangeReads: boolean) {
@@ -71,16 +74,24 @@ export class DataStore {
   }
 
   /**
-   * A chunk's payload for sample reads. Not re-hashed: every sample taken from it is checked
-   * against the crc32 its (hash-verified) index entry records, which is what guarantees no wrong
-   * bytes are returned; hashing whole chunks on every read would cap scans at sha256 speed. fsck
-   * re-hashes everything. `keep` caches it (point reads); scans pass false so a large scan does not
-   * flush the cache with chunks it will not read again.
+   * A chunk's payload for sample reads. A small chunk (≤ 1 MiB stored) is checked against its
+   * hash here, which is cheaper than a crc per sample when samples are tiny (a label chunk holds
+   * thousands); a large one is not re-hashed: every sample taken from it is checked against the
+   * crc32 its (hash-verified) index entry records, which is what guarantees no wrong bytes are
+   * returned — hashing whole chunks on every read would cap scans at sha256 speed. fsck re-hashes
+   * everything. `keep` caches it (point reads); scans pass false so a large scan does not flush
+   * the cache with chunks it will not read again.
    */
-  private async payload(chunk: string, keep = true): Promise<Uint8Array> {
+  private async payload(chunk: string, keep = true): Promise<Payload> {
     const cached = this.payloads.get(chunk)
     if (cached) return cached
-    const payload = chunkPayload(await this.objects.getUnverified(chunk), chunk)
+    const object = await this.objects.getUnverified(chunk)
+    let verified = false
+    if (object.byteLength <= HASHED_CHUNK_MAX) {
+      if (sha256hex(object) !== chunk) throw new CorruptObjectError(`chunk ${chunk} does not match its hash`, {hint: "run 'lake fsck' to find every damaged object"})
+      verified = true
+    }
+    const payload = {bytes: chunkPayload(object, chunk), verified}
     if (keep) this.payloads.set(chunk, payload)
     return payload
   }
@@ -92,7 +103,7 @@ export class DataStore {
       const {start} = rawSampleByteRange(entry.offset, entry.length)
       bytes = await this.objects.getRange(entry.chunk, start, entry.length)
     } else {
-      const payload = await this.payload(entry.chunk)
+      const {bytes: payload} = await this.payload(entry.chunk)
       if (entry.offset + entry.length > payload.byteLength) throw new CorruptObjectError(`chunk ${entry.chunk} is shorter than its index says`)
       bytes = payload.subarray(entry.offset, entry.offset + entry.length)
     }
@@ -113,15 +124,67 @@ export class DataStore {
    * Samples [start, end) in order, reading each chunk once and keeping a few chunk reads in
    * flight ahead of the consumer (prefetch), so a scan runs at storage speed.
    */
-  async *readRange(t: TensorState, start: number, end: number, opts: {prefetch?: number} = {}): AsyncGenerator<{index: number; entry: IndexEntry; bytes: Uint8Array}> {
+  async *readRange(t: TensorState, start: number, end: number, opts: {prefetch?: number} = {}): AsyncGenerator<{index: number; bytes: Uint8Array}> {
+    let index = start
+    for await (const {parts, payload} of this.chunkGroups(t, start, end, opts)) {
+      for (const {leaf, from, to} of parts) {
+        for (let j = from; j < to; j++) {
+          yield {index, bytes: checkedSlice(t, index, leaf, j, payload)}
+          index++
+        }
+      }
+    }
+  }
+
+  /**
+   * Samples [start, end) of a numeric tensor whose samples each hold one element (labels, scores),
+   * as one typed array of its dtype: decoded chunk by chunk with no per-sample objects or promises,
+   * which is what makes reading a whole label column cheap. Returns undefined when the tensor is
+   * not numeric or a sample holds other than one element: the caller falls back to readRange.
+   */
+  async readScalarColumn(t: TensorState, start: number, end: number, opts: {prefetch?: number} = {}): Promise<TypedArray | undefined> {
+    if (!isNumericHtype(t.meta)) return undefined
+    const dtype = t.meta.dtype as NumericDtype
+    const {itemBytes} = dtypeInfo(dtype)
+    // little-endian element bytes side by side, turned into the typed array once at the end
+    const out = new Uint8Array((end - start) * itemBytes)
+    let index = start
+    let at = 0
+    for await (const {parts, payload} of this.chunkGroups(t, start, end, opts)) {
+      for (const {leaf, from, to} of parts) {
+        const {offsets, lengths} = leaf
+        const p = payload.bytes
+        for (let j = from; j < to; j++) {
+          // reads the payload in place: a subarray per sample costs more than the sample
+          const offset = offsets[j]
+          const length = lengths[j]
+          if (!payload.verified || offset + length > p.byteLength) checkedSlice(t, index, leaf, j, payload)
+          const rank = p[offset]
+          const header = 1 + 4 * rank
+          let ones = true
+          for (let d = offset + 1; ones && d < offset + header; d += 4) ones = p[d] === 1 && p[d + 1] === 0 && p[d + 2] === 0 && p[d + 3] === 0
+          if (!ones) return undefined
+          if (length !== header + itemBytes) throw new CorruptObjectError(`sample ${index} of tensor '${t.meta.name}' has ${length} bytes, one ${dtype} element needs ${header + itemBytes}`)
+          for (let k = offset + header; k < offset + length; k++) out[at++] = p[k]
+          index++
+        }
+      }
+    }
+    return typedArrayFromLittleEndian(dtype, out)
+  }
+
+  /**
+   * The index positions [start, end) grouped by chunk (runs of leaf positions whose samples share
+   * it), each group with its chunk's payload, in order; `prefetch` chunk reads stay in flight
+   * ahead of the consumer.
+   */
+  private async *chunkGroups(t: TensorState, start: number, end: number, opts: {prefetch?: number}): AsyncGenerator<{parts: LeafSlice[]; payload: Payload}> {
     if (start < 0 || end > t.length || start > end) {
       throw new IndexOutOfRangeError(`range ${start}:${end} is out of range for tensor '${t.meta.name}' (length ${t.length})`)
     }
     const prefetch = opts.prefetch ?? 4
-    const groups = groupByChunk(readEntryBatches(this.nodes, t.index, start, end))
-    const inflight: Promise<{entries: IndexEntry[]; payload: Uint8Array}>[] = []
-    let index = start
-    const iterator = groups[Symbol.asyncIterator]()
+    const iterator = groupByChunk(readLeafSlices(this.nodes, t.index, start, end))[Symbol.asyncIterator]()
+    const inflight: Promise<{parts: LeafSlice[]; payload: Payload}>[] = []
     let done = false
     const pull = async () => {
       const next = await iterator.next()
@@ -129,36 +192,63 @@ export class DataStore {
         done = true
         return
       }
-      const entries = next.value
-      inflight.push(this.payload(entries[0].chunk, false).then((payload) => ({entries, payload})))
+      const {chunk, parts} = next.value
+      const read = this.payload(chunk, false).then((payload) => ({parts, payload}))
+      // a consumer that stops early leaves reads in flight: their failures must not go unhandled
+      read.catch(() => {})
+      inflight.push(read)
     }
     while (!done && inflight.length < prefetch) await pull()
     while (inflight.length > 0) {
-      const {entries, payload} = await inflight.shift()!
+      const group = await inflight.shift()!
       if (!done) await pull()
-      for (const entry of entries) {
-        const bytes = payload.subarray(entry.offset, entry.offset + entry.length)
-        if (bytes.byteLength !== entry.length || crc32(bytes) >>> 0 !== entry.crc >>> 0) {
-          throw new CorruptObjectError(`sample ${index} of tensor '${t.meta.name}' in chunk ${entry.chunk} does not match its checksum`, {
-            hint: "run 'lake fsck' to find every damaged object",
-          })
-        }
-        yield {index: index++, entry, bytes}
-      }
+      yield group
     }
   }
 }
 
-async function* groupByChunk(batches: AsyncIterable<IndexEntry[]>): AsyncGenerator<IndexEntry[]> {
-  let group: IndexEntry[] = []
-  for await (const batch of batches) {
-    for (const e of batch) {
-      if (group.length > 0 && group[0].chunk !== e.chunk) {
-        yield group
-        group = []
+/** A chunk's uncompressed bytes; `verified` when the whole chunk was checked against its hash. */
+interface Payload {
+  bytes: Uint8Array
+  verified: boolean
+}
+
+/** Chunks up to this size (stored bytes) are hash-checked whole when read (see DataStore.payload). */
+const HASHED_CHUNK_MAX = 1024 * 1024
+
+/**
+ * Sample j of `leaf` inside its chunk's payload; from a chunk not verified whole, checked against
+ * the crc its index entry records.
+ */
+function checkedSlice(t: TensorState, index: number, leaf: LeafNode, j: number, payload: Payload): Uint8Array {
+  const offset = leaf.offsets[j]
+  const length = leaf.lengths[j]
+  const bytes = payload.bytes.subarray(offset, offset + length)
+  if (bytes.byteLength !== length || (!payload.verified && crc32(bytes) >>> 0 !== leaf.crcAt(j) >>> 0)) {
+    throw new CorruptObjectError(`sample ${index} of tensor '${t.meta.name}' in chunk ${leaf.chunkAt(j)} does not match its checksum`, {
+      hint: "run 'lake fsck' to find every damaged object",
+    })
+  }
+  return bytes
+}
+
+/** Leaf slices regrouped into runs that share one chunk (a chunk may span leaves). */
+async function* groupByChunk(slices: AsyncIterable<LeafSlice>): AsyncGenerator<{chunk: string; parts: LeafSlice[]}> {
+  let group: {chunk: string; parts: LeafSlice[]} | undefined
+  for await (const {leaf, from, to} of slices) {
+    let j = from
+    while (j < to) {
+      const c = leaf.chunkOf[j]
+      let k = j + 1
+      while (k < to && leaf.chunkOf[k] === c) k++
+      const chunk = leaf.chunkTable[c]
+      if (group && group.chunk === chunk) group.parts.push({leaf, from: j, to: k})
+      else {
+        if (group) yield group
+        group = {chunk, parts: [{leaf, from: j, to: k}]}
       }
-      group.push(e)
+      j = k
     }
   }
-  if (group.length > 0) yield group
+  if (group) yield group
 }

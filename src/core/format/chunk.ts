@@ -10,6 +10,7 @@
 // Samples are addressed by (offset, length) in the uncompressed payload; the per-version index
 // stores those, so a chunk needs no table of its own. A raw chunk can serve one sample with a
 // ranged read (rawSampleByteRange); an lz4 chunk must be read and decompressed whole.
+import {decodeLz4Block} from './lz4-block.js'
 import {createRequire} from 'node:module'
 
 // lz4-napi is a native module: load it on first use, so commands that never touch an lz4 chunk
@@ -19,6 +20,8 @@ let lz4: Lz4 | undefined
 const loadLz4 = (): Lz4 => (lz4 ??= createRequire(import.meta.url)('lz4-napi') as Lz4)
 const compressSync = (b: Uint8Array) => loadLz4().compressSync(b)
 const uncompressSync = (b: Uint8Array) => loadLz4().uncompressSync(b)
+// Payloads up to this size are decoded in JavaScript (lz4-block.ts): no addon load for small chunks.
+const JS_LZ4_MAX = 1024 * 1024
 import {CorruptObjectError} from '../errors.js'
 import type {TensorMeta} from './tensor-meta.js'
 
@@ -148,9 +151,9 @@ export function chunkPayload(objectBytes: Uint8Array, chunkId?: string): Uint8Ar
   if (body.length < 4) throw corrupt(chunkId, 'lz4 payload shorter than its length prefix')
   const claimed = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true)
   if (claimed > body.length * LZ4_MAX_RATIO + 64) throw corrupt(chunkId, `lz4 payload claims ${claimed} bytes from ${body.length}`)
-  let payload: Buffer
+  let payload: Uint8Array
   try {
-    payload = uncompressSync(body)
+    payload = claimed <= JS_LZ4_MAX ? decodeLz4Block(body.subarray(4), claimed) : uncompressSync(body)
   } catch (e) {
     throw corrupt(chunkId, `lz4 payload does not decompress: ${(e as Error).message}`)
   }

@@ -7,6 +7,7 @@
 // outside `immutablePrefixes`), holds the key's lock, so a compare-and-swap never interleaves with
 // another write to the same key.
 import {randomBytes} from 'node:crypto'
+import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 import {link, mkdir, open, readFile, rename, rmdir, stat, unlink, utimes, type FileHandle} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -36,6 +37,12 @@ export interface FsStoreOptions {
   /** How long a write waits for a live key lock before LockTimeoutError (default 60 s). */
   lockTimeoutMs?: number
 }
+
+// Immutable objects up to this size are read synchronously: an index page or a commit is a few KB,
+// and open+fstat+read+close through the thread pool costs ~10x the read itself (4 round trips),
+// which is most of the time of a diff or a label scan. Larger objects (chunks) stay asynchronous so
+// prefetched reads overlap the caller's work.
+const SYNC_READ_MAX = 256 * 1024
 
 // Errors that mean "there is no object by that key" on a read.
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR'])
@@ -82,6 +89,10 @@ export class FsStore extends BaseStore {
 
   protected async _get(key: string): Promise<Uint8Array> {
     try {
+      if (this.isImmutable(key)) {
+        const small = readSmallSync(this.pathOf(key), SYNC_READ_MAX)
+        if (small) return small
+      }
       return asBytes(await readFile(this.pathOf(key)))
     } catch (err) {
       throw this.failure('read', key, err)
@@ -296,4 +307,24 @@ async function readExactly(handle: FileHandle, offset: number, length: number): 
   }
   if (length === 0 && (await handle.stat()).size < offset) return null
   return out
+}
+
+/** The whole file when it is at most `max` bytes, read without the thread pool; null when larger. */
+function readSmallSync(file: string, max: number): Uint8Array | null {
+  const fd = openSync(file, 'r')
+  try {
+    const size = fstatSync(fd).size
+    if (size > max) return null
+    const out = new Uint8Array(size)
+    let at = 0
+    while (at < size) {
+      const n = readSync(fd, out, at, size - at, at)
+      if (n === 0) break
+      at += n
+    }
+    // a file that shrank under us reads short: return what is there (the hash check refuses it)
+    return at === size ? out : out.subarray(0, at)
+  } finally {
+    closeSync(fd)
+  }
 }
