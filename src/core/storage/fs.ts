@@ -38,7 +38,7 @@ export interface FsStoreOptions {
   lockTimeoutMs?: number
 }
 
-// Immutable objects up to this size are read synchronously: an index page or a commit is a few KB,
+// Immutable objects up to this size (and ranges of any object up to it) are read synchronously: an index page or a commit is a few KB,
 // and open+fstat+read+close through the thread pool costs ~10x the read itself (4 round trips),
 // which is most of the time of a diff or a label scan. Larger objects (chunks) stay asynchronous so
 // prefetched reads overlap the caller's work.
@@ -300,6 +300,16 @@ function asBytes(buffer: Buffer): Uint8Array {
 /** `length` bytes at `offset`, or null when the file is shorter. */
 async function readExactly(handle: FileHandle, offset: number, length: number): Promise<Uint8Array | null> {
   const out = new Uint8Array(length)
+  // small reads (one image of a chunk) synchronously, on the handle's fd: a thread-pool round trip
+  // costs several times a page-cache read of a few KB
+  if (length <= SYNC_READ_MAX && length > 0) {
+    for (let filled = 0; filled < length; ) {
+      const bytesRead = readSync(handle.fd, out, filled, length - filled, offset + filled)
+      if (bytesRead === 0) return null
+      filled += bytesRead
+    }
+    return out
+  }
   for (let filled = 0; filled < length; ) {
     const {bytesRead} = await handle.read(out, filled, length - filled, offset + filled)
     if (bytesRead === 0) return null
