@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import {randomBytes} from 'node:crypto'
 import {Dataset} from '../../src/index.js'
 
 describe('reading corrupted chunks', function () {
@@ -70,5 +71,53 @@ describe('reading corrupted chunks', function () {
       await assert.rejects(v.read('caption', i), (e: {code?: string}) => e.code === 'CORRUPT_OBJECT')
     }
     await ds.close()
+  })
+  it('large raw chunks (crcs checked on the worker during scans): the damaged sample fails the scan, named; the rest reads', async () => {
+    let ds = await Dataset.init(dir)
+    await ds.createTensor('blob', {htype: 'binary'})
+    const samples = Array.from({length: 40}, (_, i) => randomBytes(48_000 + i))
+    await ds.append('blob', samples)
+    await ds.commit('forty blobs')
+    const chunks = await chunkFiles()
+    const big = chunks.filter((f) => fs.statSync(f).size > 1024 * 1024)
+    assert.equal(big.length, 1, 'one chunk over the 1 MiB whole-hash limit')
+    flipInside(big[0], samples[27].subarray(100, 140))
+    await ds.close()
+    ds = await Dataset.open(dir)
+    const v = await ds.version('HEAD')
+    const seen: number[] = []
+    await assert.rejects(
+      (async () => {
+        for await (const s of v.streamBytes('blob')) {
+          assert.deepEqual(Buffer.from(s.bytes), samples[s.index])
+          seen.push(s.index)
+        }
+      })(),
+      (e: {code?: string; message?: string}) => e.code === 'CORRUPT_OBJECT' && /sample 27 /.test(e.message ?? ''),
+    )
+    assert.ok(!seen.includes(27), 'the damaged sample was never returned')
+    // other samples of the same chunk still read one by one
+    assert.deepEqual(Buffer.from(await v.readBytes('blob', 26)), samples[26])
+    await assert.rejects(v.readBytes('blob', 27), (e: {code?: string}) => e.code === 'CORRUPT_OBJECT')
+    // and an undamaged large chunk scans whole, byte for byte
+    await ds.close()
+  })
+
+  it('a scan of large raw chunks returns every sample intact (worker round trip keeps the bytes)', async () => {
+    const ds = await Dataset.init(dir)
+    await ds.createTensor('blob', {htype: 'binary'})
+    const samples = Array.from({length: 120}, (_, i) => randomBytes(30_000 + 17 * i))
+    await ds.append('blob', samples)
+    await ds.commit('blobs')
+    await ds.close()
+    const again = await Dataset.open(dir)
+    const v = await again.version('HEAD')
+    let n = 0
+    for await (const s of v.streamBytes('blob', {start: 3, end: 117})) {
+      assert.deepEqual(Buffer.from(s.bytes), samples[s.index])
+      n++
+    }
+    assert.equal(n, 114)
+    await again.close()
   })
 })

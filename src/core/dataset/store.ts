@@ -4,7 +4,8 @@ import {crc32} from 'node:zlib'
 import {LRUCache} from 'lru-cache'
 import {sha256hex} from '../hash.js'
 import {CorruptObjectError, IndexOutOfRangeError, UnknownTensorError} from '../errors.js'
-import {chunkPayload, rawSampleByteRange} from '../format/chunk.js'
+import {CHUNK_HEADER_BYTES, chunkPayload, rawSampleByteRange} from '../format/chunk.js'
+import {CrcPool} from './crc-pool.js'
 import {dtypeInfo, typedArrayFromLittleEndian, type NumericDtype, type TypedArray} from '../format/dtype.js'
 import {decodeSample, isNumericHtype, type SampleValue} from '../format/sample.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
@@ -16,6 +17,7 @@ import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} 
 
 export class DataStore {
   readonly nodes: NodeIO
+  private readonly crcPool = new CrcPool()
   private readonly roots = new LRUCache<string, VersionRoot>({max: 256})
   private readonly payloads = new LRUCache<string, Payload>({
     maxSize: 128 * 1024 * 1024,
@@ -85,15 +87,60 @@ export class DataStore {
   private async payload(chunk: string, keep = true): Promise<Payload> {
     const cached = this.payloads.get(chunk)
     if (cached) return cached
+    const payload = await this.readPayload(chunk)
+    if (keep) this.payloads.set(chunk, payload)
+    return payload
+  }
+
+  /** A chunk's payload read now (never the cache's): the caller owns its bytes. */
+  private async readPayload(chunk: string): Promise<Payload> {
     const object = await this.objects.getUnverified(chunk)
     let verified = false
     if (object.byteLength <= HASHED_CHUNK_MAX) {
       if (sha256hex(object) !== chunk) throw new CorruptObjectError(`chunk ${chunk} does not match its hash`, {hint: "run 'lake fsck' to find every damaged object"})
       verified = true
     }
-    const payload = {bytes: chunkPayload(object, chunk), verified}
-    if (keep) this.payloads.set(chunk, payload)
-    return payload
+    return {bytes: chunkPayload(object, chunk), verified}
+  }
+
+  /**
+   * A chunk's payload for a scan of `parts`, with every sample of them checked: a large chunk's
+   * crcs are checked on the crc worker while the scan reads on, when its bytes can be handed over.
+   */
+  private async scanPayload(t: TensorState, first: number, chunk: string, parts: LeafSlice[]): Promise<Payload> {
+    const cached = this.payloads.get(chunk)
+    if (cached) return cached
+    const payload = await this.readPayload(chunk)
+    const {bytes} = payload
+    // the worker takes the whole buffer: only when it holds nothing but this chunk object
+    if (payload.verified || !(bytes.buffer instanceof ArrayBuffer) || bytes.buffer.byteLength - bytes.byteLength > CHUNK_HEADER_BYTES) return payload
+    // captured now: handing the buffer to the worker detaches `bytes` (its offset reads 0 after)
+    const {byteOffset, byteLength} = bytes
+    const n = parts.reduce((sum, p) => sum + p.to - p.from, 0)
+    const offsets = new Float64Array(n)
+    const lengths = new Float64Array(n)
+    const crcs = new Uint32Array(n)
+    let i = 0
+    for (const {leaf, from, to} of parts) {
+      for (let j = from; j < to; j++, i++) {
+        offsets[i] = leaf.offsets[j] + byteOffset
+        lengths[i] = leaf.lengths[j]
+        crcs[i] = leaf.crcAt(j)
+      }
+    }
+    const whole = new Uint8Array(bytes.buffer)
+    const checked = await this.crcPool.check({payload: whole, offsets, lengths, crcs})
+    if (checked.bad >= 0) {
+      throw new CorruptObjectError(`sample ${first + checked.bad} of tensor '${t.meta.name}' in chunk ${chunk} does not match its checksum`, {
+        hint: "run 'lake fsck' to find every damaged object",
+      })
+    }
+    return {bytes: checked.payload.subarray(byteOffset, byteOffset + byteLength), verified: true}
+  }
+
+  /** Stops the crc worker, if one was started. */
+  close(): Promise<void> {
+    return this.crcPool.close()
   }
 
   /** The stored bytes of one sample, checked against the crc its index entry records. */
@@ -185,6 +232,7 @@ export class DataStore {
     const prefetch = opts.prefetch ?? 4
     const iterator = groupByChunk(readLeafSlices(this.nodes, t.index, start, end))[Symbol.asyncIterator]()
     const inflight: Promise<{parts: LeafSlice[]; payload: Payload}>[] = []
+    let first = start
     let done = false
     const pull = async () => {
       const next = await iterator.next()
@@ -193,7 +241,8 @@ export class DataStore {
         return
       }
       const {chunk, parts} = next.value
-      const read = this.payload(chunk, false).then((payload) => ({parts, payload}))
+      const read = this.scanPayload(t, first, chunk, parts).then((payload) => ({parts, payload}))
+      for (const p of parts) first += p.to - p.from
       // a consumer that stops early leaves reads in flight: their failures must not go unhandled
       read.catch(() => {})
       inflight.push(read)

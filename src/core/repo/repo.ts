@@ -152,6 +152,7 @@ export class Repo {
   }
 
   async close(): Promise<void> {
+    await this.data.close()
     await this.store.close()
   }
 }
