@@ -8,7 +8,7 @@ import {ChunkBuilder} from '../format/chunk.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
 import {buildIndex, editIndex, type IndexEntry} from '../index/index.js'
 import type {DataStore} from './store.js'
-import type {TensorState, VersionRoot} from './version-root.js'
+import {tensorMap, type TensorState, type VersionRoot} from './version-root.js'
 import type {TensorChange} from '../events/records.js'
 
 type Located = Omit<IndexEntry, 'id'>
@@ -161,7 +161,7 @@ export class ChangeBuilder {
 
 /** Applies a change to a version root: O(k log n) index pages per touched tensor. */
 export async function applyChangeset(store: DataStore, base: VersionRoot, cs: Changeset): Promise<{root: VersionRoot; changes: TensorChange[]}> {
-  const tensors: Record<string, TensorState> = {...base.tensors}
+  const tensors = tensorMap(base.tensors)
   const changes: TensorChange[] = []
   const created = new Set(cs.creates.map((m) => m.name))
   for (const meta of cs.creates) {

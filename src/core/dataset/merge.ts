@@ -8,7 +8,7 @@ import {sampleToJson} from '../format/sample-json.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
 import {countBelow, positionMapBtoA} from './diff.js'
 import type {DataStore} from './store.js'
-import type {TensorState, VersionRoot} from './version-root.js'
+import {tensorMap, type TensorState, type VersionRoot} from './version-root.js'
 
 export type MergeStrategy = 'ours' | 'theirs'
 
@@ -32,7 +32,7 @@ type Loc = Omit<IndexEntry, 'id'>
 const loc = (e: IndexEntry): Loc => ({chunk: e.chunk, offset: e.offset, length: e.length, crc: e.crc})
 
 export async function mergeRoots(data: DataStore, base: VersionRoot, ours: VersionRoot, theirs: VersionRoot, strategy?: MergeStrategy): Promise<MergeOutcome> {
-  const tensors: Record<string, TensorState> = {...ours.tensors}
+  const tensors = tensorMap(ours.tensors)
   const conflicts: MergeConflict[] = []
   let resolved = 0
   const names = [...new Set([...Object.keys(ours.tensors), ...Object.keys(theirs.tensors)])].sort()

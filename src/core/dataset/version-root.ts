@@ -3,7 +3,9 @@
 // everything they did not change.
 import {decode, encode} from '../codec.js'
 import {CorruptObjectError, FormatVersionError} from '../errors.js'
-import type {TensorMeta} from '../format/tensor-meta.js'
+import {parseTensorMeta, type TensorMeta} from '../format/tensor-meta.js'
+import {describeValue} from '../format/messages.js'
+import {isHash} from '../hash.js'
 
 export const ROOT_FORMAT_VERSION = 1
 
@@ -15,7 +17,13 @@ export interface TensorState {
 }
 
 export interface VersionRoot {
+  /** Always made by tensorMap(): a name like 'constructor' must not find Object.prototype's. */
   tensors: Record<string, TensorState>
+}
+
+/** A tensor table without a prototype (copying `from`): lookups by user-chosen names are safe. */
+export function tensorMap(from: Record<string, TensorState> = {}): Record<string, TensorState> {
+  return Object.assign(Object.create(null) as Record<string, TensorState>, from)
 }
 
 export function encodeRoot(root: VersionRoot): Uint8Array {
@@ -51,13 +59,28 @@ export function decodeRoot(bytes: Uint8Array, id: string): VersionRoot {
   if (typeof raw.v !== 'number' || raw.v > ROOT_FORMAT_VERSION) {
     throw new FormatVersionError(`version root ${id} has format version ${String(raw.v)}; this lake reads up to ${ROOT_FORMAT_VERSION}`, {hint: 'upgrade lake'})
   }
-  const tensors: Record<string, TensorState> = {}
+  const tensors = tensorMap()
+  const malformed = (why: string) => new CorruptObjectError(`version root ${id} is malformed: ${why}`, {hint: 'run `lake fsck` to find damaged objects', data: {object: id}})
   for (const item of raw.tensors as unknown[]) {
-    if (!Array.isArray(item) || item.length !== 4) throw new CorruptObjectError(`version root ${id} is malformed`)
-    const [name, meta, index, length] = item as [string, TensorMeta, string, number]
-    tensors[name] = {meta, index, length}
+    if (!Array.isArray(item) || item.length !== 4) throw malformed('a tensor entry is not [name, meta, index, length]')
+    const [name, meta, index, length] = item as [unknown, unknown, unknown, unknown]
+    // Checked here once, so that every reader can trust a decoded root: a crafted root (valid
+    // hash, any content) is refused instead of crashing whatever reads the tensor later.
+    if (typeof name !== 'string' || Object.hasOwn(tensors, name)) throw malformed(`tensor name ${describeValue(name)}`)
+    if (typeof index !== 'string' || !isHash(index)) throw malformed(`tensor '${name}' has no valid index hash`)
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw malformed(`tensor '${name}' has length ${String(length)}`)
+    tensors[name] = {meta: checkedMeta(meta, name, id), index, length}
   }
   return {tensors}
 }
 
-export const EMPTY_ROOT: VersionRoot = {tensors: {}}
+/** The stored meta, refused unless it is exactly what createTensorMeta makes for `name`. */
+function checkedMeta(meta: unknown, name: string, id: string): TensorMeta {
+  const parsed = parseTensorMeta(meta, `version root ${id}, tensor '${name}'`)
+  if (parsed.name !== name || !encode(canonicalMeta(parsed)).equals(encode(canonicalMeta(meta as TensorMeta)))) {
+    throw new CorruptObjectError(`version root ${id} is malformed: tensor '${name}' has a meta that is not canonical`, {hint: 'run `lake fsck` to find damaged objects', data: {object: id}})
+  }
+  return parsed
+}
+
+export const EMPTY_ROOT: VersionRoot = {tensors: tensorMap()}

@@ -7,28 +7,32 @@ import {sha256hex} from '../hash.js'
 import type {EventDb} from './db.js'
 import {seqKey} from './db.js'
 import {applyRecord, ProjectionTx, type Tip} from './projections.js'
-import {EVENT_FORMAT_VERSION, type EventBody, type EventRecord} from './records.js'
+import {EVENT_FORMAT_VERSION, recordProblem, type EventBody, type EventRecord} from './records.js'
 
 export async function readTip(db: EventDb): Promise<Tip> {
   const bytes = await db.state.get('tip')
   return bytes ? decode<Tip>(bytes) : {seq: 0, hash: ''}
 }
 
+const REBUILD_HINT = "the dataset's event log (.lake/db) is damaged: run 'lake fsck' to see what is affected"
+
 export function decodeRecord(bytes: Uint8Array, where: string): EventRecord {
   let record: EventRecord
   try {
     record = decode<EventRecord>(bytes)
   } catch {
-    throw new CorruptObjectError(`event ${where} cannot be decoded`)
+    throw new CorruptObjectError(`event ${where} cannot be decoded`, {hint: REBUILD_HINT})
   }
   if (typeof record !== 'object' || record === null || typeof record.seq !== 'number' || typeof record.type !== 'string') {
-    throw new CorruptObjectError(`event ${where} is malformed`)
+    throw new CorruptObjectError(`event ${where} is malformed`, {hint: REBUILD_HINT})
   }
-  if (record.v > EVENT_FORMAT_VERSION) {
-    throw new FormatVersionError(`event ${where} has format version ${record.v}; this lake reads up to ${EVENT_FORMAT_VERSION}`, {
+  if (typeof record.v !== 'number' || record.v > EVENT_FORMAT_VERSION) {
+    throw new FormatVersionError(`event ${where} has format version ${String(record.v)}; this lake reads up to ${EVENT_FORMAT_VERSION}`, {
       hint: 'upgrade lake',
     })
   }
+  const problem = recordProblem(record as unknown as Record<string, unknown>)
+  if (problem) throw new CorruptObjectError(`event ${where} is malformed: ${problem}`, {hint: REBUILD_HINT})
   return record
 }
 

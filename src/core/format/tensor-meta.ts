@@ -81,7 +81,7 @@ function specError(name: string, what: string, hint: string, data: Record<string
 
 export function validateTensorName(name: string, allowReserved = false): void {
   if (typeof name !== 'string' || !NAME_RE.test(name)) {
-    throw new InvalidTensorSpecError(`invalid tensor name ${JSON.stringify(name)}: expected a letter or '_' then up to 127 letters, digits, '_', '.' or '-'`, {
+    throw new InvalidTensorSpecError(`invalid tensor name ${(typeof name === 'string' ? JSON.stringify(name) : describeValue(name))}: expected a letter or '_' then up to 127 letters, digits, '_', '.' or '-'`, {
       hint: "use a name like 'images', 'labels' or 'box.xyxy'",
       data: {tensor: name},
     })
@@ -95,25 +95,25 @@ export function createTensorMeta(name: string, opts: TensorMetaOptions): TensorM
   validateTensorName(name, opts.allowReserved)
   const htype = opts.htype
   if (typeof htype !== 'string' || !isHtype(htype)) {
-    throw specError(name, `unknown htype ${JSON.stringify(htype)}`, `valid htypes: ${list(HTYPES)}`, {htype})
+    throw specError(name, `unknown htype ${describeValue(htype)}`, `valid htypes: ${list(HTYPES)}`, {htype})
   }
   const rule = RULES[htype]
 
   const dtype = opts.dtype ?? rule.defaultDtype
-  if (!isDtype(dtype)) throw specError(name, `unknown dtype ${JSON.stringify(dtype)}`, `valid dtypes: ${list(DTYPES)}`, {dtype})
+  if (!isDtype(dtype)) throw specError(name, `unknown dtype ${describeValue(dtype)}`, `valid dtypes: ${list(DTYPES)}`, {dtype})
   if (!rule.dtypes.includes(dtype)) {
     throw specError(name, `htype ${htype} cannot hold dtype ${dtype}`, `valid dtypes for ${htype}: ${list(rule.dtypes)}`, {htype, dtype})
   }
 
   const sampleCompression = opts.sampleCompression ?? rule.sampleCompressions[0]
   if (!(rule.sampleCompressions as string[]).includes(sampleCompression)) {
-    throw specError(name, `htype ${htype} cannot use sample compression ${JSON.stringify(sampleCompression)}`,
+    throw specError(name, `htype ${htype} cannot use sample compression ${describeValue(sampleCompression)}`,
       `valid sample compressions for ${htype}: ${list(rule.sampleCompressions)}`, {sampleCompression})
   }
 
   const chunkCompression = opts.chunkCompression ?? rule.defaultChunkCompression
   if (chunkCompression !== 'none' && chunkCompression !== 'lz4') {
-    throw specError(name, `unknown chunk compression ${JSON.stringify(chunkCompression)}`, 'valid chunk compressions: none, lz4', {chunkCompression})
+    throw specError(name, `unknown chunk compression ${describeValue(chunkCompression)}`, 'valid chunk compressions: none, lz4', {chunkCompression})
   }
 
   const maxChunkBytes = opts.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES

@@ -102,7 +102,7 @@ export function decodeNode(hash: string, raw: Uint8Array): IndexNode {
     if (indexKind && typeof rec.v === 'number' && Number.isInteger(rec.v) && rec.v > INDEX_NODE_VERSION) {
       throw new FormatVersionError(`index node ${hash} has format version ${rec.v}; this lake reads up to ${INDEX_NODE_VERSION}`, {hint: 'upgrade lake', data: {hash}})
     }
-    if (rec.kind !== LEAF_TAG && rec.kind !== INNER_TAG) fail(`kind ${JSON.stringify(rec.kind)} is not an index node`)
+    if (rec.kind !== LEAF_TAG && rec.kind !== INNER_TAG) fail(`kind ${(typeof rec.kind === 'string' ? JSON.stringify(rec.kind) : `of type ${typeof rec.kind}`)} is not an index node`)
     if (rec.v !== INDEX_NODE_VERSION) fail(`format version ${String(rec.v)}`)
     return rec.kind === LEAF_TAG ? decodeLeaf(rec) : decodeInner(rec)
   } catch (err) {
