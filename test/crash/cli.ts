@@ -103,11 +103,13 @@ export function prng(seed: number): () => number {
 export const testSeed = () => (process.env.LAKE_TEST_SEED ? Number(process.env.LAKE_TEST_SEED) : Math.floor(Math.random() * 2 ** 31))
 
 /** relative path (with '/') → sha256 of the content, for every file under dir. */
-export async function snapshotDir(dir: string): Promise<Map<string, string>> {
+export async function snapshotDir(dir: string, opts: {dirs?: boolean} = {}): Promise<Map<string, string>> {
   const out = new Map<string, string>()
   const walk = async (d: string) => {
     for (const e of await fs.readdir(d, {withFileTypes: true})) {
       const full = path.join(d, e.name)
+      // with `dirs`, directories are entries too: an empty directory left behind shows
+      if (e.isDirectory() && opts.dirs) out.set(path.relative(dir, full).split(path.sep).join('/') + '/', 'dir')
       if (e.isDirectory()) await walk(full)
       else out.set(path.relative(dir, full).split(path.sep).join('/'), createHash('sha256').update(await fs.readFile(full)).digest('hex'))
     }

@@ -29,14 +29,24 @@ export class Remote {
     return new Remote(name, url, openStore(url))
   }
 
-  /** Writes the marker unless present (idempotent; a push makes an empty location a remote). */
-  async ensureInitialized(): Promise<void> {
-    if (await this.store.exists(MARKER)) return
+  /**
+   * Writes the marker unless present (idempotent; a push makes an empty location a remote).
+   * True when this call wrote it: an init that fails later takes it back (forgetMarker).
+   */
+  async ensureInitialized(): Promise<boolean> {
+    if (await this.store.exists(MARKER)) return false
     try {
       await this.store.put(MARKER, text(JSON.stringify({formatVersion: REMOTE_FORMAT_VERSION}) + '\n'), this.store.supports.conditionalWrite ? {ifNoneMatch: '*'} : {})
+      return true
     } catch (error) {
       if (!(error instanceof PreconditionFailedError)) throw error
+      return false
     }
+  }
+
+  /** Removes the marker this process wrote (an init that failed after writing it); best effort. */
+  async forgetMarker(): Promise<void> {
+    await this.store.delete(MARKER).catch(() => {})
   }
 
   async isDataset(): Promise<boolean> {

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises'
 import {existsSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {DataStore} from '../dataset/store.js'
 import {DatasetExistsError, UsageError} from '../errors.js'
 import {appendEvents} from '../events/log.js'
@@ -79,22 +80,29 @@ export class Repo {
     if (storage !== 'local' && !/^(file|memory|s3):\/\//.test(storage)) {
       throw new UsageError(`unsupported storage URL '${storage}'`, {hint: 'use file:///abs/path, s3://bucket/prefix or memory://name'})
     }
-    await fs.mkdir(root, {recursive: true})
+    // Everything init makes is undone when it fails: the directories it created (the dataset's
+    // and a file:// storage location), the remote marker it wrote, the .lake it was building. A
+    // failed init (a missing bucket, a closed port) must not leave a directory or a half-made
+    // remote that a retry would trip over.
+    const madeRoot = await fs.mkdir(root, {recursive: true})
+    const madeStorage = storage.startsWith('file://') ? firstMissing(storagePath(storage)) : undefined
     const tmp = path.join(root, `${LAKE_DIRNAME}.init-${process.pid}-${Date.now()}`)
-    await fs.mkdir(tmp)
+    let store: ObjectStore | undefined
+    let marked: Remote | undefined
     try {
+      await fs.mkdir(tmp)
       // Objects on shared storage: that location is also the remote 'origin' other machines clone,
       // and commits move its branch by compare-and-swap (ops/commit.ts).
       const shared = storage !== 'local' && !storage.startsWith('memory://')
       const config: RepoConfig = {formatVersion: REPO_FORMAT_VERSION, storage, values: {}, ...(shared ? {remotes: {origin: storage}} : {})}
       await writeConfig(tmp, config)
-      const store = await storeFor(root, storage, tmp)
+      store = await storeFor(root, storage, tmp)
       if (shared) {
         const remote = new Remote('origin', storage, store)
         if (await remote.isDataset()) {
           throw new DatasetExistsError(`${storage} already holds a lake dataset`, {hint: `clone it instead: lake clone ${storage}`})
         }
-        await remote.ensureInitialized()
+        if (await remote.ensureInitialized()) marked = remote
       }
       const repo = new Repo(root, config, store)
       const emptyRoot = await repo.data.emptyRoot()
@@ -104,10 +112,18 @@ export class Repo {
       } finally {
         await db.level.close()
       }
-      await store.close()
+      const done = store
+      store = undefined
+      await done.close()
       await fs.rename(tmp, lakeDir)
     } catch (error) {
-      await fs.rm(tmp, {recursive: true, force: true})
+      await marked?.forgetMarker()
+      await store?.close().catch(() => {})
+      // Undoing is best effort: its own failure must not hide the error that made init fail.
+      const undo = (target: string) => fs.rm(target, {recursive: true, force: true}).catch(() => {})
+      await undo(tmp)
+      if (madeStorage) await undo(madeStorage)
+      if (madeRoot) await removeEmptyDirs(root, madeRoot)
       if ((error as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new DatasetExistsError(`a dataset already exists at ${root}`)
       }
@@ -154,6 +170,38 @@ export class Repo {
   async close(): Promise<void> {
     await this.data.close()
     await this.store.close()
+  }
+}
+
+/** The directory a file:// storage URL names (a malformed URL fails later, in openStore). */
+function storagePath(url: string): string {
+  try {
+    return fileURLToPath(url)
+  } catch {
+    return ''
+  }
+}
+
+/** The outermost directory of `dir` that does not exist yet (what creating it would make), if any. */
+function firstMissing(dir: string): string | undefined {
+  if (!path.isAbsolute(dir)) return undefined
+  let missing: string | undefined
+  for (let d = dir; !existsSync(d); d = path.dirname(d)) {
+    missing = d
+    if (path.dirname(d) === d) break
+  }
+  return missing
+}
+
+/** Removes `dir` and its parents up to `top` while they are empty (another process's files stay). */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      await fs.rmdir(d)
+    } catch {
+      return
+    }
+    if (d === top || path.dirname(d) === d) return
   }
 }
 

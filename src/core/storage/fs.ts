@@ -285,8 +285,12 @@ export class FsStore extends BaseStore {
     const code = errno(err)
     if (op === 'read' && MISSING.has(code ?? '')) return notFound(this.url, key)
     const conflict = code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST'
+    // The conflict may be above the store (a file where its directory should be), not between keys.
+    const failedPath = (err as NodeJS.ErrnoException)?.path
+    const outside = failedPath !== undefined && !resolve(failedPath).startsWith(this.root + '/')
+    const hint = !conflict ? undefined : outside ? `the store's directory ${this.root} cannot be made there: a file is in the way` : "in a file store a key cannot also be a prefix of other keys ('a' and 'a/b')"
     return new StorageError(`cannot ${op} ${JSON.stringify(key)} in ${this.url}: ${(err as Error)?.message ?? String(err)}`, {
-      hint: conflict ? "in a file store a key cannot also be a prefix of other keys ('a' and 'a/b')" : undefined,
+      hint,
       data: {key, url: this.url, errno: code},
     })
   }
