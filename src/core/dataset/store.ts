@@ -171,7 +171,7 @@ export class DataStore {
    * Samples [start, end) in order, reading each chunk once and keeping a few chunk reads in
    * flight ahead of the consumer (prefetch), so a scan runs at storage speed.
    */
-  async *readRange(t: TensorState, start: number, end: number, opts: {prefetch?: number} = {}): AsyncGenerator<{index: number; bytes: Uint8Array}> {
+  async *readRange(t: TensorState, start: number, end: number, opts: ScanOptions = {}): AsyncGenerator<{index: number; bytes: Uint8Array}> {
     let index = start
     for await (const {parts, payload} of this.chunkGroups(t, start, end, opts)) {
       for (const {leaf, from, to} of parts) {
@@ -189,7 +189,7 @@ export class DataStore {
    * which is what makes reading a whole label column cheap. Returns undefined when the tensor is
    * not numeric or a sample holds other than one element: the caller falls back to readRange.
    */
-  async readScalarColumn(t: TensorState, start: number, end: number, opts: {prefetch?: number} = {}): Promise<TypedArray | undefined> {
+  async readScalarColumn(t: TensorState, start: number, end: number, opts: ScanOptions = {}): Promise<TypedArray | undefined> {
     if (!isNumericHtype(t.meta)) return undefined
     const dtype = t.meta.dtype as NumericDtype
     const {itemBytes} = dtypeInfo(dtype)
@@ -222,16 +222,19 @@ export class DataStore {
 
   /**
    * The index positions [start, end) grouped by chunk (runs of leaf positions whose samples share
-   * it), each group with its chunk's payload, in order; `prefetch` chunk reads stay in flight
-   * ahead of the consumer.
+   * it), each group with its chunk's payload, in order. Chunk reads stay in flight ahead of the
+   * consumer: `prefetch` of them (default: what the store asks for, a few on a disk, more on S3),
+   * and never more than PREFETCH_BYTES of sample bytes, so memory stays bounded whatever the
+   * chunk size.
    */
-  private async *chunkGroups(t: TensorState, start: number, end: number, opts: {prefetch?: number}): AsyncGenerator<{parts: LeafSlice[]; payload: Payload}> {
+  private async *chunkGroups(t: TensorState, start: number, end: number, opts: ScanOptions): AsyncGenerator<{parts: LeafSlice[]; payload: Payload}> {
     if (start < 0 || end > t.length || start > end) {
       throw new IndexOutOfRangeError(`range ${start}:${end} is out of range for tensor '${t.meta.name}' (length ${t.length})`)
     }
-    const prefetch = opts.prefetch ?? 4
+    const prefetch = Math.max(1, opts.prefetch ?? this.objects.store.readAhead)
     const iterator = groupByChunk(readLeafSlices(this.nodes, t.index, start, end))[Symbol.asyncIterator]()
-    const inflight: Promise<{parts: LeafSlice[]; payload: Payload}>[] = []
+    const inflight: {read: Promise<{parts: LeafSlice[]; payload: Payload}>; bytes: number}[] = []
+    let inflightBytes = 0
     let first = start
     let done = false
     const pull = async () => {
@@ -242,15 +245,23 @@ export class DataStore {
       }
       const {chunk, parts} = next.value
       const read = this.scanPayload(t, first, chunk, parts).then((payload) => ({parts, payload}))
-      for (const p of parts) first += p.to - p.from
+      let bytes = 0
+      for (const p of parts) {
+        first += p.to - p.from
+        for (let j = p.from; j < p.to; j++) bytes += p.leaf.lengths[j]
+      }
       // a consumer that stops early leaves reads in flight: their failures must not go unhandled
       read.catch(() => {})
-      inflight.push(read)
+      inflight.push({read, bytes})
+      inflightBytes += bytes
     }
-    while (!done && inflight.length < prefetch) await pull()
+    const room = () => !done && inflight.length < prefetch && (inflight.length === 0 || inflightBytes < (opts.prefetchBytes ?? PREFETCH_BYTES))
+    while (room()) await pull()
     while (inflight.length > 0) {
-      const group = await inflight.shift()!
-      if (!done) await pull()
+      const {read, bytes} = inflight.shift()!
+      const group = await read
+      inflightBytes -= bytes
+      while (room()) await pull()
       yield group
     }
   }
@@ -261,6 +272,16 @@ interface Payload {
   bytes: Uint8Array
   verified: boolean
 }
+
+export interface ScanOptions {
+  /** Chunk reads in flight ahead of the consumer (default: the store's readAhead). */
+  prefetch?: number
+  /** Sample bytes in flight ahead of the consumer at most (default PREFETCH_BYTES). */
+  prefetchBytes?: number
+}
+
+/** Sample bytes a scan keeps in flight ahead of its consumer at most (16 chunks of 4 MiB). */
+const PREFETCH_BYTES = 64 * 1024 * 1024
 
 /** Chunks up to this size (stored bytes) are hash-checked whole when read (see DataStore.payload). */
 const HASHED_CHUNK_MAX = 1024 * 1024

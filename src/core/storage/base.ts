@@ -5,9 +5,14 @@ import {CorruptObjectError, ObjectNotFoundError, PreconditionFailedError, Storag
 import {assertKey, assertPrefix} from './keys.js'
 import type {ListedObject, ObjectStore, PutOptions, StoreCapabilities} from './types.js'
 
+/** Reads in flight ahead of a scan on a local store (memory, a disk). */
+export const LOCAL_READ_AHEAD = 4
+
 export abstract class BaseStore implements ObjectStore {
   abstract readonly url: string
   abstract readonly supports: StoreCapabilities
+  /** Local providers: a few reads ahead hide a disk's latency (remote providers ask for more). */
+  readonly readAhead: number = LOCAL_READ_AHEAD
   private closed = false
 
   protected abstract _get(key: string): Promise<Uint8Array>

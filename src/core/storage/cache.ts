@@ -57,6 +57,7 @@ const HASH_NAME = /^[0-9a-f]{2}\/[0-9a-f]{62}$/
 export class CachedStore extends BaseStore {
   readonly url: string
   readonly supports: StoreCapabilities
+  override readonly readAhead: number
   readonly remote: ObjectStore
   readonly dir: string
   readonly maxBytes: number
@@ -82,6 +83,8 @@ export class CachedStore extends BaseStore {
     this.remote = remote
     this.url = remote.url
     this.supports = remote.supports
+    // Misses go to the remote, so scans read ahead as far as it wants; hits cost no more for it.
+    this.readAhead = remote.readAhead
     this.dir = resolve(opts.dir)
     this.maxBytes = opts.maxBytes
     this.maxObjectBytes = Math.min(opts.maxObjectBytes ?? Math.min(Math.floor(opts.maxBytes / 4), 256 * 1024 * 1024), opts.maxBytes)

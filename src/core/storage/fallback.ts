@@ -6,10 +6,13 @@ import type {ListedObject, ObjectStore, PutOptions} from './types.js'
 export class FallbackStore implements ObjectStore {
   readonly supports
   readonly url: string
+  /** Reads may go to the remote: as far ahead as the slower of the two wants. */
+  readonly readAhead: number
 
   constructor(readonly local: ObjectStore, readonly remote: ObjectStore, private readonly prefix = 'objects/') {
     this.supports = local.supports
     this.url = local.url
+    this.readAhead = Math.max(local.readAhead, remote.readAhead)
   }
 
   private remoteHas(key: string) {

@@ -31,6 +31,11 @@ export class S3Store extends BaseStore {
   /** Prefix of every key inside the bucket: '' or ending in '/'. */
   readonly prefix: string
   readonly supports: StoreCapabilities = {conditionalWrite: true, list: true, rangeRead: true}
+  /**
+   * A scan keeps the request pool full: each read waits a round trip (and on a server, its time to
+   * first byte) that only parallel requests hide. 16 × 4 MiB chunks in flight is a bounded 64 MiB.
+   */
+  override readonly readAhead: number
   private readonly opts: S3StoreOptions
   private readonly pool: RequestPool
   private readonly multipartThreshold: number
@@ -55,6 +60,7 @@ export class S3Store extends BaseStore {
     this.prefix = location.prefix
     this.opts = {...opts}
     this.pool = new RequestPool(opts.maxConcurrency ?? 16)
+    this.readAhead = this.pool.limit
     this.multipartThreshold = opts.multipartThresholdBytes ?? 16 * MiB
   }
 

@@ -29,6 +29,12 @@ export interface ObjectStore {
   /** A URL that names this store (file:///abs, memory://name, s3://bucket/prefix). */
   readonly url: string
   readonly supports: StoreCapabilities
+  /**
+   * How many object reads a sequential scan should keep in flight to run at this store's speed:
+   * a few for a local disk (its latency is small), more for a store a network round trip away.
+   * Readers cap it by memory too (DataStore keeps a byte budget of prefetched chunks).
+   */
+  readonly readAhead: number
   /** Whole object; ObjectNotFoundError when absent. */
   get(key: string): Promise<Uint8Array>
   /** `length` bytes from `offset`; ObjectNotFoundError when absent, CorruptObjectError when the object is shorter. */
