@@ -2,6 +2,8 @@
 // sample data; reading one sample GETs a handful of objects (far fewer than the dataset has) and
 // keeps them, so reading it again costs nothing; `clone --full` GETs every object.
 import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import fs from 'node:fs'
 import {useSandbox} from '../helpers/cli.js'
 import {csv} from '../helpers/fixtures.js'
 import {freshUrl, Lake, listKeys, objectGets, s3Env, s3Server} from './helpers.js'
@@ -67,5 +69,37 @@ describe('remote: a lazy clone reads on demand', function () {
     const offline = root.at('full').run(['show', `HEAD~${COMMITS - 1}:note[1]`, '--json'], {LAKE_S3_ENDPOINT: 'http://127.0.0.1:9'})
     assert.equal(offline.code, 0, offline.stderr)
     assert.equal(offline.json().value, 'note 0 1')
+  })
+  it('a ranged read (one image of a raw chunk) keeps the whole chunk: the same or another sample of it again makes 0 GETs', async () => {
+    const s3 = await s3Server()
+    const {url, prefix} = freshUrl(s3, 'lazy-range')
+    const root = new Lake(box().dir, s3Env(s3))
+    const seed = root.at('seed-range')
+    const files = Array.from({length: 24}, (_, i) => randomBytes(20_000 + i))
+    files.forEach((bytes, i) => seed.write(`tree/f${String(i).padStart(2, '0')}.bin`, bytes))
+    seed.ok('init')
+    seed.ok('add', 'tree', '--format', 'files')
+    seed.ok('commit', '-m', 'files')
+    seed.ok('remote', 'add', 'origin', url)
+    seed.ok('push')
+    root.ok('clone', url, 'lazy-range')
+    const lazy = root.at('lazy-range')
+    const read = (i: number) => {
+      lazy.ok('show', `HEAD:content[${i}]`, '--out', `out${i}.bin`)
+      assert.ok(fs.readFileSync(lazy.path(`out${i}.bin`)).equals(files[i]), `sample ${i} read back exactly`)
+    }
+
+    await s3.clearRequests()
+    read(7)
+    const first = await objectGets(s3, prefix)
+    assert.ok(first.length >= 1, 'the first read fetched from S3')
+    // the chunk came whole (no Range), once
+    const chunkGets = first.filter((r) => r.range === undefined)
+    assert.equal(new Set(chunkGets.map((r) => r.key)).size, chunkGets.length, 'each object fetched once')
+
+    await s3.clearRequests()
+    read(7)
+    read(8)
+    assert.deepEqual((await objectGets(s3, prefix)).map((r) => `${r.key} ${r.range ?? ''}`), [], 'a second read of the chunk fetched nothing')
   })
 })
