@@ -6,6 +6,7 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`lake/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
+  const {fileURLToPath} = await import('node:url')
   // The AWS SDK warns on every start under Node 20; lake supports Node 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   // git-style `lake -C DIR status`: oclif takes flags only after the command, so move a leading
@@ -17,6 +18,14 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
     else if (/^(-C.+|--dir=.*)$/.test(args[0])) moved.push(...args.splice(0, 1))
     else break
   }
-  const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url, args: [...args, ...moved]})
+  // dist/lake.mjs (npm run build bundles it) starts ~150 ms faster than oclif from node_modules.
+  // LAKE_NO_BUNDLE=1 runs the unbundled modules (to compare, or to debug with source maps).
+  const bundle = process.env.LAKE_NO_BUNDLE ? undefined : await import('../dist/lake.mjs').catch((e) => {
+    if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('lake.mjs')) throw e
+  })
+  if (bundle) await bundle.main([...args, ...moved], fileURLToPath(new URL('..', import.meta.url)))
+  else {
+    const {execute} = await import('@oclif/core')
+    await execute({dir: import.meta.url, args: [...args, ...moved]})
+  }
 }

@@ -30,6 +30,12 @@ describe('oclif.manifest.json is fresh', function () {
     assert.deepEqual(Object.keys(fresh.commands).sort(), ids, "dist/commands differs from src/commands: run 'npm run build'")
   })
 
+  it('src/cli/commands.ts registers every command (explicit discovery and the bundle read it)', async () => {
+    const {COMMANDS} = await import('../../src/cli/commands.js')
+    assert.deepEqual(Object.keys(COMMANDS).sort(), commandIdsFromSource(), 'add the new command to src/cli/commands.ts')
+    assert.ok(fs.existsSync(path.join(REPO_ROOT, 'dist', 'lake.mjs')), "dist/lake.mjs (the bundled CLI bin/run.js starts) is missing: run 'npm run build'")
+  })
+
   it('has the version of package.json', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'))
     assert.equal(committed.version, pkg.version, STALE)

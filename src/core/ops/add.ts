@@ -98,9 +98,22 @@ async function positionsByValue(b: ChangeBuilder, tensor: string): Promise<Map<s
   const map = new Map<string, number>()
   const t = b.base.tensors[tensor]
   if (!t) return map
+  // numeric keys (ids) in one column read: no per-row sample objects
+  const column = t.meta.dtype === 'bool' ? undefined : await b.store.readScalarColumn(t, 0, t.length)
+  if (column) {
+    for (let i = 0; i < column.length; i++) {
+      const x = column[i]
+      // the same text decodeSample's value gives: 64-bit ints as numbers when safe
+      map.set(typeof x === 'bigint' ? keyText(x >= MIN_SAFE && x <= MAX_SAFE ? Number(x) : x) : keyText(x), i)
+    }
+    return map
+  }
   for await (const {index, bytes} of b.store.readRange(t, 0, t.length)) map.set(keyText(decodeSample(t.meta, bytes)), index)
   return map
 }
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 const keyText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x)))
 
