@@ -48,6 +48,8 @@ export interface SamplePosition {
 
 export class ChunkBuilder {
   readonly meta: TensorMeta
+  // the chunk object being built: header space first, then the payload, so a raw chunk is
+  // finished in place (no copy of a few MB per chunk)
   private buffer = new Uint8Array(0)
   private used = 0
   private samples = 0
@@ -63,8 +65,8 @@ export class ChunkBuilder {
    */
   add(sample: Uint8Array): SamplePosition | null {
     if (this.samples > 0 && this.used + sample.length > this.meta.maxChunkBytes) return null
-    this.reserve(this.used + sample.length)
-    this.buffer.set(sample, this.used)
+    this.reserve(this.used + sample.length, sample.length)
+    this.buffer.set(sample, CHUNK_HEADER_BYTES + this.used)
     const position = {offset: this.used, length: sample.length}
     this.used += sample.length
     this.samples++
@@ -83,41 +85,62 @@ export class ChunkBuilder {
 
   /** The chunk object's bytes; the builder is then empty and ready for the next chunk. */
   finish(): Uint8Array {
-    const payload = this.buffer.subarray(0, this.used)
-    const object = encodeChunk(payload, this.meta.chunkCompression === 'lz4')
+    const object = this.buffer.subarray(0, CHUNK_HEADER_BYTES + this.used)
+    const payload = object.subarray(CHUNK_HEADER_BYTES)
+    const compressed = this.meta.chunkCompression === 'lz4' ? lz4IfItPays(payload) : undefined
     this.buffer = new Uint8Array(0)
     this.used = 0
     this.samples = 0
+    if (compressed) return chunkObject(CHUNK_CODEC_LZ4, compressed)
+    writeHeader(object, CHUNK_CODEC_RAW)
     return object
   }
 
-  private reserve(needed: number): void {
-    if (needed <= this.buffer.length) return
-    // grow geometrically but not far past the target size, so full chunks do not waste memory
-    const grown = Math.min(Math.max(this.buffer.length * 2, 64 * 1024), this.meta.maxChunkBytes)
-    const next = new Uint8Array(Math.max(needed, grown))
-    next.set(this.buffer.subarray(0, this.used))
+  private reserve(needed: number, sampleBytes: number): void {
+    if (CHUNK_HEADER_BYTES + needed <= this.buffer.length) return
+    // Large samples (images, files): the whole target size at once, filled without regrowing.
+    // Small ones: grow geometrically, so a tensor with a few labels does not hold a full chunk.
+    const target = this.meta.maxChunkBytes
+    const grown = sampleBytes >= 16 * 1024 ? target : Math.min(Math.max(this.buffer.length * 2, 64 * 1024), target)
+    const next = new Uint8Array(CHUNK_HEADER_BYTES + Math.max(needed, grown))
+    next.set(this.buffer.subarray(0, CHUNK_HEADER_BYTES + this.used))
     this.buffer = next
   }
 }
 
 /** A chunk object for `payload`, lz4-compressed when allowed and it saves at least 10%. */
 export function encodeChunk(payload: Uint8Array, allowLz4: boolean): Uint8Array {
-  let codec = CHUNK_CODEC_RAW
-  let body: Uint8Array = payload
-  if (allowLz4 && payload.length > 0) {
-    const compressed = compressSync(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength))
-    if (compressed.length <= payload.length * (1 - LZ4_MIN_SAVING)) {
-      codec = CHUNK_CODEC_LZ4
-      body = compressed
-    }
-  }
+  const compressed = allowLz4 ? lz4IfItPays(payload) : undefined
+  return compressed ? chunkObject(CHUNK_CODEC_LZ4, compressed) : chunkObject(CHUNK_CODEC_RAW, payload)
+}
+
+// A payload this large is first probed on its first PROBE_BYTES: incompressible data (images,
+// random bytes) is then not compressed whole only to be thrown away (~10 ms per 4 MB chunk).
+const PROBE_FROM = 256 * 1024
+const PROBE_BYTES = 64 * 1024
+
+/** The payload's lz4 form (length-prefixed block), or undefined when it saves less than 10%. */
+function lz4IfItPays(payload: Uint8Array): Uint8Array | undefined {
+  if (payload.length === 0) return undefined
+  const worth = (raw: Uint8Array) => compressSync(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).length <= raw.length * (1 - LZ4_MIN_SAVING)
+  if (payload.length > PROBE_FROM && !worth(payload.subarray(0, PROBE_BYTES))) return undefined
+  const compressed = compressSync(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength))
+  return compressed.length <= payload.length * (1 - LZ4_MIN_SAVING) ? compressed : undefined
+}
+
+function chunkObject(codec: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(CHUNK_HEADER_BYTES + body.length)
-  out.set(MAGIC_BYTES, 0)
-  out[4] = CHUNK_FORMAT_VERSION
-  out[5] = codec
+  writeHeader(out, codec)
   out.set(body, CHUNK_HEADER_BYTES)
   return out
+}
+
+function writeHeader(object: Uint8Array, codec: number): void {
+  object.set(MAGIC_BYTES, 0)
+  object[4] = CHUNK_FORMAT_VERSION
+  object[5] = codec
+  object[6] = 0
+  object[7] = 0
 }
 
 const corrupt = (chunkId: string | undefined, problem: string) =>

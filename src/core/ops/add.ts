@@ -108,6 +108,11 @@ async function positionsByValue(b: ChangeBuilder, tensor: string): Promise<Map<s
     }
     return map
   }
+  const texts = await b.store.readTextColumn(t, 0, t.length)
+  if (texts) {
+    for (let i = 0; i < texts.length; i++) map.set(texts[i], i)
+    return map
+  }
   for await (const {index, bytes} of b.store.readRange(t, 0, t.length)) map.set(keyText(decodeSample(t.meta, bytes)), index)
   return map
 }
@@ -115,7 +120,10 @@ async function positionsByValue(b: ChangeBuilder, tensor: string): Promise<Map<s
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
-const keyText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x)))
+// numbers take the fast path (String equals JSON.stringify for finite numbers): a key column of ids
+// is turned into text once per add, for every row of the dataset
+const keyText = (v: unknown) =>
+  typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x))
 
 /** True when the stored sample at `index` (base version) has exactly these bytes. */
 async function storedEquals(b: ChangeBuilder, tensor: string, index: number, bytes: Uint8Array): Promise<boolean> {
