@@ -25,6 +25,7 @@ import {remoteAdd} from '../../../src/core/ops/remote.js'
 import {listRefs, readHead, readStaged} from '../../../src/core/version/source.js'
 import {FsStore} from '../../../src/core/storage/fs.js'
 import {ObjectDb} from '../../../src/core/storage/objects.js'
+import type {ObjectStore} from '../../../src/core/storage/types.js'
 import {decodeCommit} from '../../../src/core/version/commit.js'
 import {decodeRoot} from '../../../src/core/dataset/version-root.js'
 import {decodeNode} from '../../../src/core/index/index.js'
@@ -91,19 +92,27 @@ async function readState(dir: string): Promise<State> {
   }
 }
 
-/** Checks that a remote (a path) holds every object its ref reaches, each re-hashed; remembers what it checked. */
+/** Checks that a remote holds every object its ref reaches, each re-hashed; remembers what it checked. */
 class RemoteChecker {
   private readonly verified = new Set<string>()
-  constructor(readonly dir: string) {}
+  constructor(private readonly open: () => ObjectStore) {}
 
-  async ref(branch: string): Promise<string | null> {
-    return fs.readFile(path.join(this.dir, 'refs', 'heads', branch), 'utf8').then((t) => t.trim(), () => null)
+  private async withStore<T>(fn: (store: ObjectStore) => Promise<T>): Promise<T> {
+    const store = this.open()
+    try {
+      return await fn(store)
+    } finally {
+      await store.close()
+    }
   }
 
-  async complete(commit: string): Promise<void> {
-    const store = new FsStore(this.dir)
-    const db = new ObjectDb(store, {cacheBytes: 0})
-    try {
+  ref(branch: string): Promise<string | null> {
+    return this.withStore(async (store) => ((await store.exists(`refs/heads/${branch}`)) ? new TextDecoder().decode(await store.get(`refs/heads/${branch}`)).trim() : null))
+  }
+
+  complete(commit: string): Promise<void> {
+    return this.withStore(async (store) => {
+      const db = new ObjectDb(store, {cacheBytes: 0})
       const stack: [string, 'commit' | 'root' | 'node' | 'chunk'][] = [[commit, 'commit']]
       while (stack.length) {
         const [hash, kind] = stack.pop()!
@@ -122,10 +131,24 @@ class RemoteChecker {
         }
         this.verified.add(hash)
       }
-    } finally {
-      await store.close()
-    }
+    })
   }
+}
+
+/** Where the remote lives: by default a path (or file:// URL) beside the dataset; or a given store (S3). */
+export interface RemoteSetup {
+  /** The remote's URL for an epoch (a fresh location each time). */
+  url: (epoch: number) => string
+  /** A store on that URL, opened in-process. */
+  open: (url: string) => ObjectStore
+  /** Environment the CLI needs to reach it. */
+  env?: Record<string, string>
+}
+
+export interface HarnessOptions {
+  remote?: RemoteSetup
+  /** Only these kinds of trial (default: all). */
+  kinds?: Kind[]
 }
 
 /** A commit opened through the object store alone (no event-log visit). */
@@ -151,8 +174,11 @@ export class CrashHarness {
   /** Per kind: write points and milliseconds of its last uninterrupted run. */
   private readonly calibration = new Map<Kind, {points: number; ms: number}>()
 
-  constructor(readonly root: string, readonly seed: number, private readonly rand: () => number) {
+  private readonly weights: [Kind, number][]
+
+  constructor(readonly root: string, readonly seed: number, private readonly rand: () => number, private readonly opts: HarnessOptions = {}) {
     this.pool = new ContentPool(rand)
+    this.weights = WEIGHTS.filter(([k]) => !opts.kinds || opts.kinds.includes(k))
     const perKind = Object.fromEntries(WEIGHTS.map(([k]) => [k, {trials: 0, killed: 0, landed: 0, byPoint: 0, byTime: 0}])) as Record<Kind, KindStats>
     this.report = {seed, trials: 0, epochs: 0, commits: 0, tags: 0, pushes: 0, perKind, ms: 0, phaseMs: {prepare: 0, killed: 0, check: 0, next: 0}}
   }
@@ -168,8 +194,9 @@ export class CrashHarness {
     this.dir = path.join(base, 'ds')
     this.data = path.join(base, 'data')
     const remoteDir = path.join(base, 'remote')
-    this.remote = new RemoteChecker(remoteDir)
-    this.remoteUrl = this.epoch % 2 === 0 ? remoteDir : pathToFileURL(remoteDir).href
+    const setup: RemoteSetup = this.opts.remote ?? {url: (e) => (e % 2 === 0 ? remoteDir : pathToFileURL(remoteDir).href), open: (url) => new FsStore(url.startsWith('file:') ? fileURLToPath(url) : url)}
+    this.remoteUrl = setup.url(this.epoch)
+    this.remote = new RemoteChecker(() => setup.open(this.remoteUrl))
     this.commits = new Map()
     this.tags = new Map()
     this.pushed = null
@@ -206,7 +233,7 @@ export class CrashHarness {
     })
     if (this.pushed) {
       const clone = path.join(this.root, `e${this.epoch}`, 'clone')
-      await lakeOk(['clone', this.remoteUrl, clone, '--full', '--json'])
+      await lakeOk(['clone', this.remoteUrl, clone, '--full', '--json'], {env: this.opts.remote?.env})
       const ds = await Dataset.open(clone)
       try {
         const fsck = await ds.fsck()
@@ -265,9 +292,9 @@ export class CrashHarness {
   }
 
   private pickKind(): Kind {
-    let r = this.rand() * WEIGHTS.reduce((s, [, w]) => s + w, 0)
-    for (const [k, w] of WEIGHTS) if ((r -= w) < 0) return k
-    return WEIGHTS[0][0]
+    let r = this.rand() * this.weights.reduce((s, [, w]) => s + w, 0)
+    for (const [k, w] of this.weights) if ((r -= w) < 0) return k
+    return this.weights[0][0]
   }
 
   private planKill(kind: Kind): KillPlan {
@@ -285,7 +312,7 @@ export class CrashHarness {
   /** Runs `lake ARGS -C ds --json` with the kill-point preload; kill it as planned; never waits past HANG_MS. */
   private async cli(args: string[], kill?: KillPlan, kind?: Kind): Promise<{run: LakeRun; points: number | null}> {
     const countFile = path.join(this.root, `points-${++this.calls}`)
-    const env: Record<string, string> = {NODE_OPTIONS: `--import=${PRELOAD}`, LAKE_KILL_COUNT: countFile, LAKE_LOCK_TIMEOUT: '30'}
+    const env: Record<string, string> = {...this.opts.remote?.env, NODE_OPTIONS: `--import=${PRELOAD}`, LAKE_KILL_COUNT: countFile, LAKE_LOCK_TIMEOUT: '30'}
     if (kill?.mode === 'point') env.LAKE_KILL_AT = String(kill.at)
     const p = startLake([...args, '-C', this.dir, '--json'], {env})
     const timer = kill?.mode === 'time' ? setTimeout(() => p.child.kill('SIGKILL'), kill.ms) : undefined
