@@ -1,6 +1,8 @@
 // The proxy in front of s3rver (see s3.ts): forwards every request unchanged, but enforces
 // If-None-Match / If-Match on writes the way AWS does and makes each key's reads and writes
-// mutually atomic, which s3rver alone does not; it also logs requests and injects faults.
+// mutually atomic, which s3rver alone does not; it also logs requests and injects faults: one-shot
+// faults a test aims at one request, and seeded random "chaos" (test/torture/s3-faults) that
+// answers 5xx, holds answers past the client's timeout, resets connections and cuts bodies short.
 import http from 'node:http'
 
 export interface ProxiedRequest {
@@ -15,8 +17,11 @@ export interface ProxiedRequest {
   status?: number
 }
 
-/** What a fault does to a matching request: answer an error without forwarding, or forward it and drop the answer. */
-export type Fault = {status: number; code: string} | 'drop-response'
+/**
+ * What a fault does to a matching request: answer an error without forwarding, forward it and
+ * drop the answer, or forward it and cut the answer's body after half its bytes.
+ */
+export type Fault = {status: number; code: string} | 'drop-response' | 'truncate-body'
 
 /** Which request a fault hits (all given fields must match). */
 export interface FaultMatch {
@@ -24,6 +29,54 @@ export interface FaultMatch {
   keyEndsWith?: string
   /** A substring of the query string ('uploadId', 'x-id=PutObject'). */
   query?: string
+}
+
+/** The kinds of random fault chaos injects. */
+export const CHAOS_KINDS = ['status-5xx', 'slow', 'reset', 'reset-after-work', 'truncated-body'] as const
+export type ChaosKind = (typeof CHAOS_KINDS)[number]
+
+/**
+ * Seeded random faults: each request whose key starts with `prefix` meets one with probability
+ * `rate`, its kind drawn by `weights`. The k-th such request's fate depends only on the seed (the
+ * order requests arrive in may vary between runs, as concurrent requests race).
+ *  - status-5xx: 500 InternalError or 503 SlowDown, not forwarded;
+ *  - slow: the request is held `slowMs` (past the client's timeout), then done all the same, so
+ *    a write the client gave up on lands late, as a slow server's does;
+ *  - reset: the connection is closed before the request is forwarded;
+ *  - reset-after-work: forwarded, and the connection closed before the answer (the work is done,
+ *    the client never hears of it);
+ *  - truncated-body: forwarded; the answer's headers (with its full Content-Length) and half its
+ *    body are sent, then the connection is closed (an answer without a body is reset instead).
+ */
+export interface Chaos {
+  seed: number
+  rate: number
+  prefix: string
+  slowMs: number
+  weights?: Partial<Record<ChaosKind, number>>
+}
+
+/** What chaos did: faults by kind, and each fault's request. */
+export interface ChaosReport {
+  requests: number
+  injected: Record<ChaosKind, number>
+  faults: Array<{kind: ChaosKind; method: string; key: string; query: string}>
+}
+
+/** mulberry32: the same seed, the same sequence (as test/torture/knobs.ts). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function emptyReport(): ChaosReport {
+  return {requests: 0, injected: Object.fromEntries(CHAOS_KINDS.map(k => [k, 0])) as Record<ChaosKind, number>, faults: []}
 }
 
 function matches(m: FaultMatch, r: ProxiedRequest): boolean {
@@ -73,6 +126,8 @@ class RwLock {
 export class CasProxy {
   readonly requests: ProxiedRequest[] = []
   private readonly faults: Array<{match: FaultMatch; fault: Fault}> = []
+  private chaos: {plan: Chaos; rng: () => number} | null = null
+  private chaosReport = emptyReport()
   private readonly locks = new Map<string, RwLock>()
   private readonly agent = new http.Agent({keepAlive: true})
   private readonly server = http.createServer({noDelay: true}, (req, res) => void this.handle(req, res))
@@ -95,6 +150,35 @@ export class CasProxy {
     this.faults.push({match, fault})
   }
 
+  /** Starts random faults (null stops them); returns what the previous plan injected. */
+  setChaos(plan: Chaos | null): ChaosReport {
+    const report = this.chaosReport
+    this.chaos = plan ? {plan, rng: prng(plan.seed)} : null
+    this.chaosReport = emptyReport()
+    return report
+  }
+
+  private drawChaos(entry: ProxiedRequest): ChaosKind | undefined {
+    if (!this.chaos || !entry.key.startsWith(this.chaos.plan.prefix)) return undefined
+    const {plan, rng} = this.chaos
+    this.chaosReport.requests++
+    if (rng() >= plan.rate) return undefined
+    const weights = CHAOS_KINDS.map(k => plan.weights?.[k] ?? 1)
+    let pick = rng() * weights.reduce((a, b) => a + b, 0)
+    let kind: ChaosKind = CHAOS_KINDS[CHAOS_KINDS.length - 1]
+    for (let i = 0; i < CHAOS_KINDS.length; i++) {
+      if ((pick -= weights[i]) < 0) {
+        kind = CHAOS_KINDS[i]
+        break
+      }
+    }
+    // A cut body needs a body: other answers are reset after the work instead.
+    if (kind === 'truncated-body' && entry.method !== 'GET') kind = 'reset-after-work'
+    this.chaosReport.injected[kind]++
+    this.chaosReport.faults.push({kind, method: entry.method, key: entry.key, query: entry.query})
+    return kind
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://proxy')
     const [bucket = '', ...rest] = url.pathname.slice(1).split('/')
@@ -111,21 +195,41 @@ export class CasProxy {
     res.on('close', () => (entry.status ??= res.headersSent ? res.statusCode : 0))
     const faultAt = this.faults.findIndex(f => matches(f.match, entry))
     const fault = faultAt >= 0 ? this.faults.splice(faultAt, 1)[0].fault : undefined
-    if (fault !== undefined && fault !== 'drop-response') return drainThen(req, () => sendError(res, fault.status, fault.code, entry.key))
+    if (typeof fault === 'object') return drainThen(req, () => sendError(res, fault.status, fault.code, entry.key))
+    const chaos = fault === undefined ? this.drawChaos(entry) : undefined
+    if (chaos === 'status-5xx') {
+      const [status, code] = this.chaos!.rng() < 0.5 ? [500, 'InternalError'] : [503, 'SlowDown']
+      return drainThen(req, () => sendError(res, status, code, entry.key))
+    }
+    if (chaos === 'reset') return void req.socket.destroy()
 
-    const lockMode = entry.key === '' ? null : lockModeOf(entry.method, url.searchParams)
     let closed = false
     res.on('close', () => (closed = true))
-    const release = lockMode === null ? () => {} : await this.lock(`${entry.bucket}/${entry.key}`, lockMode === 'write')
-    // The lock is held until the client has the whole answer (or is gone).
-    if (closed) return release()
-    res.on('close', release)
+    // A slow answer: the whole request is read, held past the client's timeout, and done anyway.
+    let body: Buffer | undefined
+    if (chaos === 'slow') {
+      body = await readAll(req)
+      // a client that gave up mid-upload sent no whole request: nothing to do late
+      if (req.headers['content-length'] !== undefined && body.length !== Number(req.headers['content-length'])) return void res.destroy()
+      await new Promise(resolve => setTimeout(resolve, this.chaos?.plan.slowMs ?? 0))
+    }
+    const lockMode = entry.key === '' ? null : lockModeOf(entry.method, url.searchParams)
+    const release = once(lockMode === null ? () => {} : await this.lock(`${entry.bucket}/${entry.key}`, lockMode === 'write'))
+    // The lock is held until the client has the whole answer or is gone; a request whose client
+    // left early but is done all the same (slow) holds it until the server answered.
+    if (closed && body === undefined) return release()
+    if (!closed) res.on('close', release)
+    const refuse = (status: number, code: string) => (body !== undefined ? sendError(res, status, code, entry.key) : drainThen(req, () => sendError(res, status, code, entry.key)))
     try {
       if (lockMode === 'write' && (entry.ifMatch !== undefined || entry.ifNoneMatch !== undefined)) {
         const refusal = await this.checkCondition(url.pathname, entry)
-        if (refusal) return drainThen(req, () => sendError(res, refusal.status, refusal.code, entry.key))
+        if (refusal) {
+          if (closed) release()
+          return refuse(refusal.status, refusal.code)
+        }
       }
-      this.forward(req, res, fault === 'drop-response')
+      const mode = fault === 'drop-response' || chaos === 'reset-after-work' ? 'drop' : fault === 'truncate-body' || chaos === 'truncated-body' ? 'truncate' : 'whole'
+      this.forward(req, res, mode, body, release)
     } catch (err) {
       release()
       res.destroy(err as Error)
@@ -166,21 +270,47 @@ export class CasProxy {
     })
   }
 
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, dropResponse: boolean): void {
+  /**
+   * Sends the request on to s3rver (`body`: already read) and its answer back: whole, dropped
+   * (the server did the work; the client never hears of it, as when a network fails), or cut
+   * after half its body. `done` runs when the server has answered, for a client that is gone.
+   */
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, mode: 'whole' | 'drop' | 'truncate', body: Buffer | undefined, done: () => void): void {
     // Headers go through unchanged, Host included: the client's signature covers them.
     const upstream = http.request({...this.target, agent: this.agent, method: req.method, path: req.url, headers: req.headers}, answer => {
-      if (dropResponse) {
-        // The server did the work; the client never hears of it (a lost response, as in a network fault).
+      if (mode === 'drop' || res.destroyed || res.writableEnded) {
         answer.resume()
-        answer.on('end', () => res.destroy())
+        answer.on('end', () => {
+          res.destroy()
+          done()
+        })
         return
       }
+      const length = Number(answer.headers['content-length'] ?? 0)
       res.writeHead(answer.statusCode ?? 502, answer.headers)
+      if (mode === 'truncate') {
+        // the cut comes once the first half has reached the client (headers included)
+        let left = Math.floor(length / 2)
+        const cut = () => res.destroy()
+        answer.on('data', (data: Buffer) => {
+          if (left <= 0) return
+          const part = data.subarray(0, left)
+          left -= part.length
+          if (left > 0) res.write(part)
+          else res.write(part, cut)
+        })
+        answer.on('end', () => left > 0 && res.write(Buffer.alloc(0), cut))
+        return
+      }
       answer.pipe(res)
     })
     upstream.on('socket', socket => socket.setNoDelay(true))
-    upstream.on('error', err => res.destroy(err))
-    req.pipe(upstream)
+    upstream.on('error', err => {
+      res.destroy(err)
+      done()
+    })
+    if (body !== undefined) upstream.end(body)
+    else req.pipe(upstream)
   }
 }
 
@@ -208,6 +338,16 @@ function once(fn: () => void): () => void {
   return () => {
     if (!done) (done = true), fn()
   }
+}
+
+function readAll(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise(resolve => {
+    const parts: Buffer[] = []
+    req.on('data', (d: Buffer) => parts.push(d))
+    // a client that gives up mid-upload: what arrived is all there is
+    req.on('end', () => resolve(Buffer.concat(parts)))
+    req.on('close', () => resolve(Buffer.concat(parts)))
+  })
 }
 
 /** Reads the request body to its end first, so the client is not cut off mid-upload. */

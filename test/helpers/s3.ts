@@ -26,9 +26,10 @@ import {fileURLToPath} from 'node:url'
 import S3rver from 's3rver'
 import {S3Store, type S3StoreOptions} from '../../src/core/storage/s3.js'
 import type {StoreFixture} from '../storage/contract.js'
-import {CasProxy, type Fault, type FaultMatch, type ProxiedRequest} from './s3-proxy.js'
+import {CasProxy, type Chaos, type ChaosReport, type Fault, type FaultMatch, type ProxiedRequest} from './s3-proxy.js'
 
-export type {Fault, FaultMatch, ProxiedRequest} from './s3-proxy.js'
+export type {Chaos, ChaosKind, ChaosReport, Fault, FaultMatch, ProxiedRequest} from './s3-proxy.js'
+export {CHAOS_KINDS} from './s3-proxy.js'
 
 // s3rver keeps several files per object and rewrites them on every PUT: a RAM disk when there is
 // one keeps the contract suite's thousand-request CAS test fast (LAKE_TEST_TMP overrides).
@@ -143,12 +144,13 @@ async function serve(bucket: string): Promise<void> {
     if (message.type === 'requests') reply(proxy.requests.filter(r => r.key.startsWith(message.prefix ?? '')))
     else if (message.type === 'clear') reply(void (proxy.requests.length = 0))
     else if (message.type === 'fault') reply(proxy.injectFault(message.match, message.fault))
+    else if (message.type === 'chaos') reply(proxy.setChaos(message.plan))
     else if (message.type === 'stop') void stop()
   })
   process.send!({ready: true, endpoint: `http://127.0.0.1:${proxyPort}`, rawEndpoint: `http://127.0.0.1:${port}`})
 }
 
-type ServerCommand = {id: number} & ({type: 'requests'; prefix?: string} | {type: 'clear'} | {type: 'fault'; match: FaultMatch; fault: Fault} | {type: 'stop'})
+type ServerCommand = {id: number} & ({type: 'requests'; prefix?: string} | {type: 'clear'} | {type: 'fault'; match: FaultMatch; fault: Fault} | {type: 'chaos'; plan: Chaos | null} | {type: 'stop'})
 
 const SERVE_ENV = 'LAKE_TEST_S3_SERVE_BUCKET'
 if (process.env[SERVE_ENV] && process.send) void serve(process.env[SERVE_ENV])
@@ -205,6 +207,11 @@ export class S3TestServer {
   /** The next request matching `match` meets `fault`. */
   async injectFault(match: FaultMatch, fault: Fault): Promise<void> {
     await this.ask({type: 'fault', match, fault})
+  }
+
+  /** Starts seeded random faults on requests under a prefix (null: stops them); returns what the previous plan injected. */
+  chaos(plan: Chaos | null): Promise<ChaosReport> {
+    return this.ask({type: 'chaos', plan}) as Promise<ChaosReport>
   }
 
   /** Client options for a store on this server (through the proxy unless `raw`). */

@@ -193,6 +193,30 @@ describe('S3Store on s3rver over HTTP', () => {
       await store.close()
     })
 
+    it('a body cut short (the connection breaks mid-answer) is read again: get and getRange return the right bytes', async () => {
+      const {store, prefix} = await s3.makeStore()
+      const value = new Uint8Array(64 * 1024).map((_, i) => (i * 7) % 251)
+      await store.put('k', value)
+      await s3.injectFault({method: 'GET', keyEndsWith: '/k'}, 'truncate-body')
+      assert.deepEqual(await store.get('k'), value)
+      await s3.injectFault({method: 'GET', keyEndsWith: '/k'}, 'truncate-body')
+      assert.deepEqual(await store.getRange('k', 1000, 20_000), value.slice(1000, 21_000))
+      // each read: the cut answer, then the whole one (the SDK alone would have failed the read)
+      assert.deepEqual((await seen(prefix)).slice(1), [`GET ${prefix}k 200`, `GET ${prefix}k 200`, `GET ${prefix}k bytes=1000-20999 206`, `GET ${prefix}k bytes=1000-20999 206`])
+      await store.close()
+    })
+
+    it('a body cut short on every attempt: a clear error saying where it broke, after maxAttempts', async () => {
+      const {store} = await s3.makeStore({maxAttempts: 2})
+      await store.put('k', new Uint8Array(10_000))
+      for (let i = 0; i < 2; i++) await s3.injectFault({method: 'GET', keyEndsWith: '/k'}, 'truncate-body')
+      const err = await failure(store.get('k'))
+      assert.deepEqual([err.code, err.data?.reason, err.data?.attempts], ['STORAGE_ERROR', 'connection-lost', 2])
+      assert.ok(err.message.includes('broke while the answer was being received') && err.message.includes(s3.endpoint), err.message)
+      assert.ok(err.hint)
+      await store.close()
+    })
+
     it('a missing bucket is named, for reads, HEADs, writes and listings', async () => {
       const store = new S3Store('s3://no-such-bucket/data', s3.storeOptions())
       for (const attempt of [() => store.get('k'), () => store.head('k'), () => store.exists('k'), () => store.put('k', bytesOf('v')), () => collect(store.list(''))]) {

@@ -26,7 +26,7 @@ export interface S3StoreOptions {
   connectionTimeoutMs?: number
   /** Longest one attempt may take from start to end; then it fails and is retried (default 5 min). */
   requestTimeoutMs?: number
-  /** An attempt whose socket is silent this long fails and is retried (default 30 s). */
+  /** An attempt whose socket is silent this long fails and is retried (default $LAKE_S3_TIMEOUT seconds, else 30 s). */
   idleTimeoutMs?: number
   /** Requests in flight at once, per store (default 16). */
   maxConcurrency?: number
@@ -104,7 +104,7 @@ export async function createS3Client(opts: S3StoreOptions): Promise<{client: S3C
     maxAttempts: opts.maxAttempts ?? 4,
     requestHandler: {
       connectionTimeout: opts.connectionTimeoutMs ?? 5_000,
-      socketTimeout: opts.idleTimeoutMs ?? 30_000,
+      socketTimeout: opts.idleTimeoutMs ?? envTimeoutMs() ?? 30_000,
       requestTimeout: opts.requestTimeoutMs ?? 5 * 60_000,
       // Without it the SDK only logs a warning when requestTimeout passes, and a hung server hangs lake.
       throwOnRequestTimeout: true,
@@ -114,6 +114,17 @@ export async function createS3Client(opts: S3StoreOptions): Promise<{client: S3C
     },
   })
   return {client, region}
+}
+
+/**
+ * LAKE_S3_TIMEOUT (seconds): how long a request may wait on a silent connection before it is
+ * abandoned and retried. Lower it where a stalled server should be given up on quickly.
+ */
+function envTimeoutMs(): number | undefined {
+  const raw = process.env.LAKE_S3_TIMEOUT
+  if (raw === undefined || raw === '') return undefined
+  const seconds = Number(raw)
+  return Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : undefined
 }
 
 // The SDK resolves the region from AWS_REGION and the profile, and fails the first request when

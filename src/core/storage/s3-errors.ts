@@ -15,7 +15,7 @@ export interface S3ErrorContext {
   secrets?: string[]
 }
 
-export type S3FailureReason = 'no-such-bucket' | 'access-denied' | 'no-credentials' | 'unreachable' | 'wrong-region' | 'service-unavailable' | 'request-failed'
+export type S3FailureReason = 'no-such-bucket' | 'access-denied' | 'no-credentials' | 'unreachable' | 'connection-lost' | 'wrong-region' | 'service-unavailable' | 'request-failed'
 
 interface SdkError {
   name?: string
@@ -92,6 +92,9 @@ export function s3Failure(ctx: S3ErrorContext, op: string, key: string | undefin
     return fail('wrong-region', `cannot ${what}: the bucket is in another region than the client's (${code})`, "set AWS_REGION (or the profile's region) to the bucket's region")
   }
   const network = networkCode(err)
+  if (network !== undefined && (err as {$bodyRead?: boolean}).$bodyRead) {
+    return fail('connection-lost', `cannot ${what}: the connection to the S3 endpoint ${ctx.endpoint} broke while the answer was being received (${network}, ${tries} attempt${tries === 1 ? '' : 's'})`, 'the network or the S3 service is failing; try again')
+  }
   if (network !== undefined) {
     return fail('unreachable', `cannot ${what}: cannot reach the S3 endpoint ${ctx.endpoint} (${network}, ${tries} attempt${tries === 1 ? '' : 's'})`, 'check that the server is running and reachable, and that LAKE_S3_ENDPOINT (or AWS_ENDPOINT_URL) names it')
   }
@@ -102,7 +105,8 @@ export function s3Failure(ctx: S3ErrorContext, op: string, key: string | undefin
   return fail('request-failed', `cannot ${what}: ${code}${status === undefined ? '' : ` (HTTP ${status})`}${detail && detail !== code ? `: ${detail}` : ''}`, 'see the S3 error code above; lake passes S3 errors it does not know through unchanged')
 }
 
-function networkCode(err: unknown): string | undefined {
+/** The network failure (ECONNRESET, 'timed out', ...) somewhere in an error's causes, if any. */
+export function networkCode(err: unknown): string | undefined {
   const seen = new Set<unknown>()
   const queue: unknown[] = [err]
   while (queue.length > 0) {

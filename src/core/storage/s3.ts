@@ -9,7 +9,7 @@ import {LakeError, StorageError} from '../errors.js'
 import {BaseStore, notFound} from './base.js'
 import {assertKey} from './keys.js'
 import {createS3Client, endpointLabel, parseS3Url, s3sdk, type S3StoreOptions} from './s3-config.js'
-import {attempts, isInvalidRange, isMissingKey, isPreconditionFailure, preconditionFailed, s3Failure, type S3ErrorContext} from './s3-errors.js'
+import {attempts, isInvalidRange, isMissingKey, isPreconditionFailure, networkCode, preconditionFailed, s3Failure, type S3ErrorContext} from './s3-errors.js'
 import {RequestPool} from './s3-pool.js'
 import type {ListedObject, PutOptions, StoreCapabilities} from './types.js'
 
@@ -38,6 +38,7 @@ export class S3Store extends BaseStore {
   override readonly readAhead: number
   private readonly opts: S3StoreOptions
   private readonly pool: RequestPool
+  private readonly maxAttempts: number
   private readonly multipartThreshold: number
   private connecting: Promise<S3Client> | null = null
   private region: string | undefined
@@ -59,6 +60,7 @@ export class S3Store extends BaseStore {
     this.bucket = location.bucket
     this.prefix = location.prefix
     this.opts = {...opts}
+    this.maxAttempts = opts.maxAttempts ?? 4
     this.pool = new RequestPool(opts.maxConcurrency ?? 16)
     this.readAhead = this.pool.limit
     this.multipartThreshold = opts.multipartThresholdBytes ?? 16 * MiB
@@ -66,7 +68,7 @@ export class S3Store extends BaseStore {
 
   protected async _get(key: string): Promise<Uint8Array> {
     try {
-      return await this.request(async client => bytesOf((await client.send(new (await s3sdk()).GetObjectCommand({Bucket: this.bucket, Key: this.s3Key(key)}))).Body))
+      return (await this.getObject(key)).bytes
     } catch (err) {
       if (isMissingKey(err)) throw notFound(this.url, key)
       throw this.failure('read', key, err)
@@ -81,18 +83,41 @@ export class S3Store extends BaseStore {
       return offset <= head.size ? new Uint8Array(0) : null
     }
     try {
-      return await this.request(async client => {
-        const response = await client.send(new (await s3sdk()).GetObjectCommand({Bucket: this.bucket, Key: this.s3Key(key), Range: `bytes=${offset}-${offset + length - 1}`}))
-        // 206 names where its bytes start; a 200 (a server that ignores Range) is the whole object.
-        const start = response.ContentRange === undefined ? 0 : Number(/^bytes (\d+)-/.exec(response.ContentRange)?.[1])
-        return this.window(key, await bytesOf(response.Body), offset - start, length)
-      })
+      const {bytes, contentRange} = await this.getObject(key, `bytes=${offset}-${offset + length - 1}`)
+      // 206 names where its bytes start; a 200 (a server that ignores Range) is the whole object.
+      const start = contentRange === undefined ? 0 : Number(/^bytes (\d+)-/.exec(contentRange)?.[1])
+      return this.window(key, bytes, offset - start, length)
     } catch (err) {
       // 416: the range starts at or past the end, which the contract calls a short object.
       if (isInvalidRange(err)) return null
       if (isMissingKey(err)) throw notFound(this.url, key)
       throw this.failure('read', key, err)
     }
+  }
+
+  /**
+   * A GetObject with its whole body. The SDK retries a request until its answer's headers arrive;
+   * the body is read after that, out of its reach, so a connection that breaks or stalls mid-body
+   * (or a body shorter than its Content-Length) would fail the read at once. Such reads are
+   * retried here, with the same bounded attempts and backoff.
+   */
+  private getObject(key: string, range?: string): Promise<{bytes: Uint8Array; contentRange?: string}> {
+    return this.request(async client => {
+      for (let attempt = 1; ; attempt++) {
+        const response = await client.send(new (await s3sdk()).GetObjectCommand({Bucket: this.bucket, Key: this.s3Key(key), Range: range}))
+        try {
+          const bytes = await bytesOf(response.Body)
+          if (response.ContentLength !== undefined && bytes.length !== response.ContentLength) {
+            throw Object.assign(new Error(`the answer ended after ${bytes.length} of ${response.ContentLength} bytes`), {code: 'ECONNRESET'})
+          }
+          return {bytes, contentRange: response.ContentRange}
+        } catch (err) {
+          if (networkCode(err) === undefined) throw err
+          if (attempt >= this.maxAttempts) throw bodyFailure(err, attempt)
+          await sleep(backoffMs(attempt))
+        }
+      }
+    })
   }
 
   // Servers may answer more than asked (some return to the end for a one-byte range) or less
@@ -272,6 +297,18 @@ export class S3Store extends BaseStore {
   private failure(op: string, key: string | undefined, err: unknown): LakeError {
     return s3Failure(this.errorContext(), op, key, err)
   }
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+
+/** Full-jitter exponential backoff, as the SDK's own retries: up to 100 ms × 2^(attempt-1), at most 5 s. */
+function backoffMs(attempt: number): number {
+  return Math.random() * Math.min(5_000, 100 * 2 ** (attempt - 1))
+}
+
+/** A body read that failed on every attempt, marked so the message says where it broke. */
+function bodyFailure(err: unknown, attempts: number): unknown {
+  return Object.assign(err as object, {$metadata: {...((err as {$metadata?: object}).$metadata ?? {}), attempts}, $bodyRead: true})
 }
 
 /** The whole body as a plain Uint8Array the caller owns (the SDK's may be a Buffer). */
