@@ -427,5 +427,63 @@ try {
   }
 } catch (e) { fail('S7', e); }
 
+// S1_lib / S2_lib ----------------------------------------------------------------------------
+// The same ingest and versions through the library in this process (no process start per
+// command), on a second store: the figure to hold against LanceDB's in-process S1/S2. Each
+// version: Dataset.add(upd.csv, {key: 'id'}); add(images, files); add(append.csv); commit; tag.
+const libStore = `${store}-lib`;
+try {
+  fs.rmSync(libStore, { recursive: true, force: true });
+  const { Dataset } = await loadLib();
+  const v1 = path.join(dataDir, 'v1');
+  const t0 = performance.now();
+  const ds = await Dataset.init(libStore);
+  await ds.add([path.join(v1, 'images')], { format: 'files', prefix: 'v1' });
+  await ds.add([path.join(v1, 'meta.csv')]);
+  await ds.commit('v1');
+  await ds.tag('v1');
+  const s1ms = performance.now() - t0;
+  emit('S1_lib', {
+    ok: (await ds.version('HEAD')).length('label') === N, wall_ms: round3(s1ms), mb_per_s: mbps(exp.v1LogicalBytes, s1ms),
+    method: 'in-process library on a second store: Dataset.init; add(v1/images, files); add(v1/meta.csv); commit; tag',
+  });
+  const libLabels = new Int32Array(exp.headRows);
+  libLabels.set(await (await ds.version('v1')).column('label'));
+  const perVersion = [];
+  for (const ver of plan.versions.slice(1)) {
+    const K = ver.version;
+    const vdir = path.join(dataDir, `v${K}`);
+    const t1 = performance.now();
+    const ids = fs.readFileSync(path.join(vdir, 'update_ids.txt'), 'utf8').trim().split('\n').map(Number);
+    let upd = 'id,label\n';
+    for (const id of ids) { libLabels[id] += 1; upd += `${id},${libLabels[id]}\n`; }
+    const updFile = path.join(scratch, `lib-upd-v${K}.csv`);
+    fs.writeFileSync(updFile, upd);
+    const u = await ds.add([updFile], { key: 'id' });
+    if (u.updated !== ids.length) throw new Error(`v${K}: key id updated ${u.updated} rows, expected ${ids.length}`);
+    await ds.add([path.join(vdir, 'images')], { format: 'files', prefix: `v${K}` });
+    const appFile = path.join(scratch, `lib-append-v${K}.csv`);
+    const appText = fs.readFileSync(path.join(vdir, 'append.csv'), 'utf8');
+    for (const line of appText.split('\n')) {
+      const [id, label] = line.split(',', 2);
+      if (line) libLabels[Number(id)] = Number(label);
+    }
+    fs.writeFileSync(appFile, 'id,label,caption\n' + appText);
+    await ds.add([appFile]);
+    await ds.commit(`v${K}`);
+    await ds.tag(`v${K}`);
+    perVersion.push(performance.now() - t1);
+  }
+  const head = await ds.version('HEAD');
+  const headDigest = labelDigest(Int32Array.from(await head.column('label')));
+  await ds.close();
+  emit('S2_lib', {
+    ok: head.length('label') === exp.headRows && headDigest === exp.headLabelDigest, verified: headDigest === exp.headLabelDigest,
+    per_version_ms: perVersion.map(round3), median_ms: round3(median(perVersion)), max_ms: round3(Math.max(...perVersion)),
+    method: 'in-process library, per version: write upd.csv; Dataset.add(upd.csv, {key: "id"}); add(vK/images, files); add(append.csv); commit; tag (one open Dataset)',
+  });
+} catch (e) { fail('S2_lib', e); }
+fs.rmSync(libStore, { recursive: true, force: true });
+
 fs.rmSync(scratch, { recursive: true, force: true });
 process.exit(0);
