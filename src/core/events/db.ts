@@ -57,7 +57,7 @@ export async function openEventDb(path: string, opts: {create?: boolean} = {}): 
     } catch (error) {
       const code = (error as {cause?: {code?: string}}).cause?.code
       if (code !== 'LEVEL_LOCKED') {
-        throw new StorageError(`cannot open the dataset's event log at ${path}: ${(error as Error).cause ?? (error as Error).message}`)
+        throw new StorageError(`cannot open the dataset's event log at ${path}: ${(error as Error).cause ?? (error as Error).message}`, {hint: REPAIR_HINT})
       }
       if (Date.now() >= deadline) {
         throw new LockTimeoutError(`another lake process has held the dataset for ${lockTimeoutMs() / 1000} s`, {
@@ -70,14 +70,43 @@ export async function openEventDb(path: string, opts: {create?: boolean} = {}): 
   }
 }
 
+/** What to do about a damaged .lake/db: the projections can be rebuilt from an intact log. */
+export const REPAIR_HINT = "the dataset's event database (.lake/db) is damaged: run 'lake fsck --repair' to rebuild it from its event log, or clone the dataset again from a remote"
+
 /** Runs fn with the database open, and closes it whatever happens. */
 export async function withEventDb<T>(path: string, fn: (db: EventDb) => Promise<T>): Promise<T> {
   const db = await openEventDb(path)
   try {
     return await fn(db)
+  } catch (error) {
+    throw levelError(error, path)
   } finally {
     await db.level.close()
   }
 }
 
+/** A LevelDB failure (a corrupt block, a missing table file) as a lake error; others unchanged. */
+export function levelError(error: unknown, path: string): unknown {
+  const code = (error as {code?: unknown})?.code
+  if (typeof code !== 'string' || !code.startsWith('LEVEL_')) return error
+  const cause = (error as Error).cause
+  const detail = cause instanceof Error ? cause.message : (error as Error).message
+  return new StorageError(`the dataset's event log at ${path} cannot be read: ${detail}`, {hint: REPAIR_HINT})
+}
+
 export const seqKey = (n: number) => n.toString(16).padStart(16, '0')
+
+/**
+ * Lets LevelDB rebuild its own bookkeeping (CURRENT, MANIFEST) from the table and log files it
+ * finds, when the database no longer opens. Only for `lake fsck --repair`, with no other lake
+ * process running: LevelDB's repair takes no lock.
+ */
+export async function repairLevelFiles(path: string): Promise<void> {
+  try {
+    await (Level as unknown as {repair(location: string): Promise<void>}).repair(path)
+  } catch (error) {
+    throw new StorageError(`cannot repair the dataset's event log at ${path}: ${(error as Error).message}`, {
+      hint: 'clone the dataset again from a remote, or restore .lake/db from a backup',
+    })
+  }
+}

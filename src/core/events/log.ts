@@ -6,7 +6,7 @@ import {CorruptObjectError, FormatVersionError} from '../errors.js'
 import {sha256hex} from '../hash.js'
 import type {EventDb} from './db.js'
 import {seqKey} from './db.js'
-import {applyRecord, ProjectionTx, type Tip} from './projections.js'
+import {applyRecord, PROJECTION_NAMES, ProjectionTx, type Tip} from './projections.js'
 import {EVENT_FORMAT_VERSION, recordProblem, type EventBody, type EventRecord} from './records.js'
 
 export async function readTip(db: EventDb): Promise<Tip> {
@@ -88,11 +88,8 @@ export async function verifyChain(db: EventDb): Promise<{checked: number; proble
   return {checked, problems}
 }
 
-/**
- * Replays the whole log through applyRecord and replaces every projection with the result in one
- * atomic batch: a crash during a rebuild leaves the old projections, never none.
- */
-export async function rebuildProjections(db: EventDb): Promise<number> {
+/** The projections the whole log implies (a fresh replay through applyRecord), and its tip. */
+async function replayLog(db: EventDb): Promise<ProjectionTx> {
   const tx = new ProjectionTx(db, true)
   let tip: Tip = {seq: 0, hash: ''}
   for await (const {record, bytes} of readEvents(db)) {
@@ -100,13 +97,51 @@ export async function rebuildProjections(db: EventDb): Promise<number> {
     tip = {seq: record.seq, hash: sha256hex(bytes)}
   }
   tx.put('state', 'tip', tip)
+  return tx
+}
+
+/**
+ * Replays the whole log through applyRecord and replaces every projection with the result in one
+ * atomic batch: a crash during a rebuild leaves the old projections, never none.
+ */
+export async function rebuildProjections(db: EventDb): Promise<number> {
+  const tx = await replayLog(db)
   const writes = tx.operations()
-  const written = new Set(writes.map((w) => w.sublevel).map((sub, i) => `${[db.state, db.refs, db.reflog, db.commits].indexOf(sub)}\0${writes[i].key}`))
+  const written = new Set(tx.writes().map((w) => `${w.sub}\0${w.key}`))
   const deletes = []
-  for (const [i, sub] of [db.state, db.refs, db.reflog, db.commits].entries()) {
+  for (const name of PROJECTION_NAMES) {
     // Keys the replay does not write again (e.g. a ref deleted by a later event) go in the same batch.
-    for (const key of await sub.keys().all()) if (!written.has(`${i}\0${key}`)) deletes.push({type: 'del' as const, sublevel: sub, key})
+    for (const key of await db[name].keys().all()) if (!written.has(`${name}\0${key}`)) deletes.push({type: 'del' as const, sublevel: db[name], key})
   }
   await db.level.batch([...deletes, ...writes] as never, {sync: true})
-  return tip.seq
+  return (await readTip(db)).seq
+}
+
+/**
+ * Compares every stored projection entry (refs, HEAD, the staged state, reflog, commit graph)
+ * with what a replay of the log gives: LevelDB does not checksum reads, so a damaged table block
+ * could otherwise hand back a wrong ref unnoticed. A damaged log is verifyChain's to report.
+ */
+export async function verifyProjections(db: EventDb): Promise<{object: string; problem: string}[]> {
+  let tx: ProjectionTx
+  try {
+    tx = await replayLog(db)
+  } catch {
+    return []
+  }
+  const expected = new Map<string, Uint8Array>()
+  for (const w of tx.writes()) if (w.value !== null && !(w.sub === 'state' && w.key === 'tip')) expected.set(`${w.sub}/${w.key}`, w.value)
+  const problems: {object: string; problem: string}[] = []
+  for (const name of PROJECTION_NAMES) {
+    for await (const [key, value] of db[name].iterator()) {
+      const id = `${name}/${key}`
+      if (id === 'state/tip') continue // verifyChain checks the tip against the last record
+      const want = expected.get(id)
+      expected.delete(id)
+      if (want === undefined) problems.push({object: `projection ${id}`, problem: 'stored, but no event implies it'})
+      else if (!Buffer.from(want).equals(value)) problems.push({object: `projection ${id}`, problem: 'differs from what the event log implies'})
+    }
+  }
+  for (const id of expected.keys()) problems.push({object: `projection ${id}`, problem: 'missing, although the event log implies it'})
+  return problems
 }

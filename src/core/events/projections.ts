@@ -30,7 +30,8 @@ export interface Tip {
   hash: string
 }
 
-type SubName = 'state' | 'refs' | 'reflog' | 'commits'
+export type SubName = 'state' | 'refs' | 'reflog' | 'commits'
+export const PROJECTION_NAMES: readonly SubName[] = ['state', 'refs', 'reflog', 'commits']
 
 /** Reads through pending writes, so several records applied in one batch see each other. */
 export class ProjectionTx {
@@ -56,6 +57,11 @@ export class ProjectionTx {
 
   del(sub: SubName, key: string): void {
     this.pending.set(`${sub}\0${key}`, {sub, key, value: null})
+  }
+
+  /** The pending writes by projection name (null: a delete). */
+  writes(): {sub: SubName; key: string; value: Uint8Array | null}[] {
+    return [...this.pending.values()]
   }
 
   /** The writes as abstract-level batch operations. */

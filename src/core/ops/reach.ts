@@ -36,14 +36,26 @@ export interface Reachable {
   problems: {object: string; problem: string}[]
 }
 
-/** Walks from the starts, reading each object once through the verifying read path. */
-export async function walkReachable(repo: Repo, starts: Starts): Promise<Reachable> {
+/** What refers to the staged state's root in `referrers`. */
+export const STAGED = 'staged'
+
+/**
+ * Walks from the starts, reading each object once through the verifying read path. With
+ * `referrers`, records for every object the objects that refer to it (STAGED for the staged
+ * root): fsck follows them back to name the commits a damaged object affects.
+ */
+export async function walkReachable(repo: Repo, starts: Starts, referrers?: Map<string, string[]>): Promise<Reachable> {
   const kinds = new Map<string, ObjectKind>()
   const problems: {object: string; problem: string}[] = []
-  const stack: {hash: string; kind: ObjectKind; from: string}[] = starts.commits.map((hash) => ({hash, kind: 'commit' as ObjectKind, from: 'a ref or the reflog'}))
-  if (starts.stagedRoot) stack.push({hash: starts.stagedRoot, kind: 'root', from: 'the staged state'})
+  const stack: {hash: string; kind: ObjectKind; from: string; by?: string}[] = starts.commits.map((hash) => ({hash, kind: 'commit' as ObjectKind, from: 'a ref or the reflog'}))
+  if (starts.stagedRoot) stack.push({hash: starts.stagedRoot, kind: 'root', from: 'the staged state', by: STAGED})
   while (stack.length > 0) {
-    const {hash, kind, from} = stack.pop()!
+    const {hash, kind, from, by} = stack.pop()!
+    if (referrers && by !== undefined) {
+      const list = referrers.get(hash)
+      if (list === undefined) referrers.set(hash, [by])
+      else if (!list.includes(by)) list.push(by)
+    }
     if (kinds.has(hash)) continue
     kinds.set(hash, kind)
     try {
@@ -54,14 +66,14 @@ export async function walkReachable(repo: Repo, starts: Starts): Promise<Reachab
       const bytes = await repo.objects.get(hash)
       if (kind === 'commit') {
         const c = decodeCommit(bytes, hash)
-        for (const p of c.parents) stack.push({hash: p, kind: 'commit', from: `commit ${hash}`})
-        stack.push({hash: c.root, kind: 'root', from: `commit ${hash}`})
+        for (const p of c.parents) stack.push({hash: p, kind: 'commit', from: `commit ${hash}`, by: hash})
+        stack.push({hash: c.root, kind: 'root', from: `commit ${hash}`, by: hash})
       } else if (kind === 'root') {
-        for (const t of Object.values(decodeRoot(bytes, hash).tensors)) stack.push({hash: t.index, kind: 'node', from: `version root ${hash}`})
+        for (const t of Object.values(decodeRoot(bytes, hash).tensors)) stack.push({hash: t.index, kind: 'node', from: `version root ${hash}`, by: hash})
       } else {
         const node = decodeNode(hash, bytes)
-        if (node.kind === 'leaf') for (const c of node.chunkTable) stack.push({hash: c, kind: 'chunk', from: `index node ${hash}`})
-        else for (const c of node.children) stack.push({hash: c, kind: 'node', from: `index node ${hash}`})
+        if (node.kind === 'leaf') for (const c of node.chunkTable) stack.push({hash: c, kind: 'chunk', from: `index node ${hash}`, by: hash})
+        else for (const c of node.children) stack.push({hash: c, kind: 'node', from: `index node ${hash}`, by: hash})
       }
     } catch (error) {
       const code = (error as LakeError).code
