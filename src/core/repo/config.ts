@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import {ConfigError, FormatVersionError} from '../errors.js'
+import {fsyncDir} from '../storage/fs-sync.js'
 
 export const REPO_FORMAT_VERSION = 1
 
@@ -56,6 +57,15 @@ export async function readConfig(lakeDir: string): Promise<RepoConfig> {
 export async function writeConfig(lakeDir: string, config: RepoConfig): Promise<void> {
   const file = path.join(lakeDir, 'config.json')
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`
-  await fs.writeFile(tmp, JSON.stringify(config, null, 2) + '\n')
+  // fsync the file before the rename and the directory after: config.json says where the objects
+  // live, and a power cut must leave the old file or the new one, never an empty one.
+  const handle = await fs.open(tmp, 'w')
+  try {
+    await handle.writeFile(JSON.stringify(config, null, 2) + '\n')
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
   await fs.rename(tmp, file)
+  await fsyncDir(lakeDir)
 }

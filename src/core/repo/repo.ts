@@ -10,6 +10,7 @@ import {DatasetExistsError, UsageError} from '../errors.js'
 import {appendEvents} from '../events/log.js'
 import {openEventDb, withEventDb, type EventDb} from '../events/db.js'
 import {FsStore} from '../storage/fs.js'
+import {fsyncDir} from '../storage/fs-sync.js'
 import {FallbackStore} from '../storage/fallback.js'
 import {CachedStore} from '../storage/cache.js'
 import {Remote} from '../remote/remote.js'
@@ -115,7 +116,13 @@ export class Repo {
       const done = store
       store = undefined
       await done.close()
+      // Durable before visible: what was made inside tmp (config.json, db/, objects/) and then the
+      // rename survive a power cut only once their directories are fsynced (LevelDB makes db/
+      // without syncing its parent).
+      await fsyncDir(tmp)
       await fs.rename(tmp, lakeDir)
+      await fsyncDir(root)
+      if (madeRoot) for (let d = root; d !== path.dirname(madeRoot); d = path.dirname(d)) await fsyncDir(path.dirname(d))
     } catch (error) {
       await marked?.forgetMarker()
       await store?.close().catch(() => {})

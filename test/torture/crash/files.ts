@@ -85,3 +85,10 @@ export function fileSetDiff(actual: FileSet, expected: FileSet): string {
   for (const p of actual.keys()) if (!expected.has(p)) lines.push(`extra ${p}`)
   return lines.slice(0, 10).join(', ') + (lines.length > 10 ? ` (+${lines.length - 10})` : '')
 }
+
+/** A version's files as the record keeps them (path → sha256), read sample by sample in-process. */
+export async function versionFiles(v: {length(t: string): number; readRange(t: string, s: number, e: number): Promise<unknown[]>}): Promise<FileSet> {
+  const paths = (await v.readRange('path', 0, v.length('path'))) as string[]
+  const contents = (await v.readRange('content', 0, v.length('content'))) as Uint8Array[]
+  return new Map(paths.map((p, i) => [p, sha(contents[i])]))
+}

@@ -14,7 +14,6 @@
 // reaches the windows between a rename and its directory fsync, or around the event batch),
 // half at a wall-clock time after spawn (mostly in the part of the run after start-up).
 import assert from 'node:assert/strict'
-import {createHash} from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -30,7 +29,7 @@ import {decodeCommit} from '../../../src/core/version/commit.js'
 import {decodeRoot} from '../../../src/core/dataset/version-root.js'
 import {decodeNode} from '../../../src/core/index/index.js'
 import {lakeOk, startLake, type LakeRun} from '../../crash/cli.js'
-import {ContentPool, fileSetDiff, hashTree, merged, mutate, writeFileSet, type FileSet} from './files.js'
+import {ContentPool, fileSetDiff, hashTree, merged, mutate, versionFiles, writeFileSet, type FileSet} from './files.js'
 
 const PRELOAD = pathToFileURL(fileURLToPath(new URL('./kill-point.mjs', import.meta.url))).href
 
@@ -630,10 +629,7 @@ export class CrashHarness {
 
   /** Reads every sample of a commit in-process (no files written) and compares it with the record. */
   private async assertSamples(repo: Repo, c: Committed, label: string): Promise<void> {
-    const v = await openVersion(repo, c.id)
-    const paths = (await v.readRange('path', 0, v.length('path'))) as string[]
-    const contents = (await v.readRange('content', 0, v.length('content'))) as Uint8Array[]
-    const actual: FileSet = new Map(paths.map((p, i) => [p, createHash('sha256').update(contents[i]).digest('hex')]))
+    const actual = await versionFiles(await openVersion(repo, c.id))
     assert.equal(fileSetDiff(actual, c.files), '', `${label}: samples of ${c.id.slice(0, 12)} differ from the record`)
   }
 
