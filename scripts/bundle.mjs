@@ -19,4 +19,6 @@ await build({
   banner: {js: "import {createRequire as __lakeCreateRequire} from 'node:module'; const require = __lakeCreateRequire(import.meta.url);"},
   logLevel: 'warning',
   legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
 })

@@ -2,6 +2,7 @@
 // event): a bad row anywhere refuses the whole call and changes nothing. Files are read and
 // chunks written without holding the dataset (see stage.ts).
 import fs from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import type {Repo} from '../repo/repo.js'
 import type {ChangeBuilder} from '../dataset/changeset.js'
@@ -184,10 +185,18 @@ async function importFiles(b: ChangeBuilder, ctx: ImportContext, inputs: string[
  * File contents in walk order with up to `depth` reads in flight: one read at a time leaves the
  * disk and the thread pool idle between small files.
  */
-async function* readAhead<T extends {absPath: string}>(files: AsyncIterable<T>, depth = 16): AsyncGenerator<T & {bytes: Buffer}> {
+const SYNC_READ_MAX = 256 * 1024
+
+async function readSmall<T extends {absPath: string}>(f: T): Promise<T & {bytes: Buffer}> {
+  return {...f, bytes: readFileSync(f.absPath)}
+}
+
+async function* readAhead<T extends {absPath: string; size?: number}>(files: AsyncIterable<T>, depth = 16): AsyncGenerator<T & {bytes: Buffer}> {
   const pending: Promise<T & {bytes: Buffer}>[] = []
   for await (const f of files) {
-    const read = fs.readFile(f.absPath).then((bytes) => ({...f, bytes}))
+    // Small files (images, labels) are read synchronously: readFile's four thread-pool round trips
+    // (open, fstat, read, close) cost the main thread more than the copy itself.
+    const read = f.size !== undefined && f.size <= SYNC_READ_MAX ? readSmall(f) : fs.readFile(f.absPath).then((bytes) => ({...f, bytes}))
     read.catch(() => undefined) // awaited in order below; this only keeps an early failure from being "unhandled"
     pending.push(read)
     // Keep reading while the consumer works; surface a failed read in order.
