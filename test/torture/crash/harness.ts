@@ -92,7 +92,7 @@ async function readState(dir: string): Promise<State> {
 }
 
 /** Checks that a remote holds every object its ref reaches, each re-hashed; remembers what it checked. */
-class RemoteChecker {
+export class RemoteChecker {
   private readonly verified = new Set<string>()
   constructor(private readonly open: () => ObjectStore) {}
 

@@ -16,13 +16,22 @@ import path from 'node:path'
 import {Dataset} from '../../../src/index.js'
 import {Repo} from '../../../src/core/repo/repo.js'
 import {prng, runs, seed as tortureSeed} from '../knobs.js'
-import {ContentPool, fileSetDiff, mutate, versionFiles, writeFileSet, type FileSet} from './files.js'
+import {remoteAdd} from '../../../src/core/ops/remote.js'
+import {push} from '../../../src/core/ops/push.js'
+import {FsStore} from '../../../src/core/storage/fs.js'
+import {ContentPool, fileSetDiff, merged, mutate, versionFiles, writeFileSet, type FileSet} from './files.js'
+import {RemoteChecker} from './harness.js'
 import {PowerCutJournal} from './power-cut.js'
 
 const SESSIONS = runs('powercut_sessions', 2, 40)
 const CUTS = runs('powercut_cuts', 8, 25)
 
-type Ack = {pos: number; what: 'init' | 'config' | 'add' | 'gc'} | {pos: number; what: 'commit'; id: string; files: FileSet} | {pos: number; what: 'tag'; name: string; id: string}
+type Ack =
+  | {pos: number; what: 'init' | 'config' | 'add' | 'gc'}
+  | {pos: number; what: 'commit'; id: string; files: FileSet}
+  | {pos: number; what: 'tag'; name: string; id: string}
+  | {pos: number; what: 'ref'; name: string}
+  | {pos: number; what: 'push'; id: string}
 
 describe('torture 1: power cut (unsynced writes lost or torn)', function () {
   this.timeout(120_000 + SESSIONS * CUTS * 3_000)
@@ -94,8 +103,30 @@ describe('torture 1: power cut (unsynced writes lost or torn)', function () {
               acks.push({pos: journal.length, what: 'gc'})
             }
           }
+          // A branch with a commit of its own, back to main, a merge; then a push to a path remote.
+          await d.createBranch('side')
+          acks.push({pos: journal.length, what: 'ref', name: 'heads/side'})
+          await d.checkout('side')
+          const side = mutate(files, 's/', pool, rand, `${s}-side`)
+          await writeFileSet(data, side, pool)
+          await d.add([data])
+          const sideCommit = (await d.commit('side')).commit
+          acks.push({pos: journal.length, what: 'commit', id: sideCommit, files: side})
+          await d.checkout('main')
+          files = merged(files, side, 's/')
+          const mergeCommit = (await d.merge('side')).commit
+          acks.push({pos: journal.length, what: 'commit', id: mergeCommit, files})
         } finally {
           await d.close()
+        }
+        const r2 = await Repo.open(ds)
+        try {
+          await remoteAdd(r2, 'origin', path.join(run, 'remote'))
+          acks.push({pos: journal.length, what: 'config'})
+          const pushed = (await push(r2, 'origin', 'main')).commit
+          acks.push({pos: journal.length, what: 'push', id: pushed})
+        } finally {
+          await r2.close()
         }
       } finally {
         journal.stop()
@@ -116,7 +147,13 @@ describe('torture 1: power cut (unsynced writes lost or torn)', function () {
         const acked = acks.filter((a) => a.pos <= cut)
         totals.acked += acked.length
         const what = `session ${s} (${fromScratch ? 'from nothing' : 'existing dataset'}), cut ${cut}/${journal.length}${i === 0 ? ' (worst case)' : ''} (${JSON.stringify(shape)}), acknowledged: ${acked.map((a) => a.what).join(' ')}`
-        const made = await checkImage(path.join(image, 'ds'), acked, fromScratch, what, pool, rand)
+        const made = await checkImage(path.join(image, 'ds'), acked, fromScratch, what, pool, rand).catch((error) => {
+          if (process.env.LAKE_TORTURE_VERBOSE) {
+            const ops = journal.ops.map((o, k) => `${k} ${JSON.stringify({...o, bytes: undefined})}`).filter((l) => !l.includes('objects/'))
+            console.log(ops.join('\n'))
+          }
+          throw error
+        })
         if (!made) totals.noDataset++
       }
       await fs.rm(base, {recursive: true, force: true})
@@ -188,6 +225,14 @@ async function checkImage(dir: string, acked: Ack[], fromScratch: boolean, what:
     }
     const tags = new Map((await ds.tags()).tags.map((t) => [t.name, t.commit]))
     for (const a of acked) if (a.what === 'tag') assert.equal(tags.get(a.name), a.id, `${what}: tag ${a.name}`)
+    const branches = new Set((await ds.branches()).branches.map((b) => `heads/${b.name}`))
+    for (const a of acked) if (a.what === 'ref') assert.ok(branches.has(a.name), `${what}: branch ${a.name}`)
+    for (const a of acked) {
+      if (a.what !== 'push') continue
+      const remote = new RemoteChecker(() => new FsStore(path.join(path.dirname(dir), 'remote')))
+      assert.equal(await remote.ref('main'), a.id, `${what}: the remote ref after an acknowledged push`)
+      await remote.complete(a.id)
+    }
     const fsck = await ds.fsck()
     assert.ok(fsck.ok, `${what}: fsck ${JSON.stringify(fsck.problems)}`)
     // The next command works: stage new files and commit them.
