@@ -93,7 +93,6 @@ describe('scan prefetch follows the store', function () {
       assert.equal(i, expected.length)
       assert.ok(seen.reads >= CHUNKS, `${seen.reads} reads`)
       assert.equal(seen.most, readAhead)
-      await data.close()
     })
   }
 
@@ -106,6 +105,5 @@ describe('scan prefetch follows the store', function () {
     for await (const _ of data.readRange(t, 0, t.length, {prefetchBytes: 3 * CHUNK})) n++
     assert.equal(n, expected.length)
     assert.equal(seen.most, 3)
-    await data.close()
   })
 })

@@ -138,7 +138,8 @@ export class ChangeBuilder {
     slot.builder = new ChunkBuilder(this.meta(tensor))
     slot.pending = []
     // The chunk's name is its hash; compute it by writing, and place its samples once it is known.
-    const put = this.store.objects.put(bytes).then((hash) => {
+    // owned: the builder made these bytes for this put alone (hashed off the main thread when large)
+    const put = this.store.objects.put(bytes, {owned: true}).then((hash) => {
       this.cs.objects.push(hash)
       for (const p of pending) p.place({chunk: hash, offset: p.offset, length: p.length, crc: p.crc})
     })

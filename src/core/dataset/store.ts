@@ -5,7 +5,7 @@ import {LRUCache} from 'lru-cache'
 import {sha256hex} from '../hash.js'
 import {CorruptObjectError, IndexOutOfRangeError, UnknownTensorError} from '../errors.js'
 import {CHUNK_HEADER_BYTES, chunkPayload, rawSampleByteRange} from '../format/chunk.js'
-import {CrcPool} from './crc-pool.js'
+import {checksumWorker} from '../checksum-worker.js'
 import {dtypeInfo, typedArrayFromLittleEndian, type NumericDtype, type TypedArray} from '../format/dtype.js'
 import {decodeSample, isNumericHtype, type SampleValue} from '../format/sample.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
@@ -17,7 +17,6 @@ import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} 
 
 export class DataStore {
   readonly nodes: NodeIO
-  private readonly crcPool = new CrcPool()
   private readonly roots = new LRUCache<string, VersionRoot>({max: 256})
   private readonly payloads = new LRUCache<string, Payload>({
     maxSize: 128 * 1024 * 1024,
@@ -129,18 +128,13 @@ export class DataStore {
       }
     }
     const whole = new Uint8Array(bytes.buffer)
-    const checked = await this.crcPool.check({payload: whole, offsets, lengths, crcs})
+    const checked = await checksumWorker().check({payload: whole, offsets, lengths, crcs})
     if (checked.bad >= 0) {
       throw new CorruptObjectError(`sample ${first + checked.bad} of tensor '${t.meta.name}' in chunk ${chunk} does not match its checksum`, {
         hint: "run 'lake fsck' to find every damaged object",
       })
     }
     return {bytes: checked.payload.subarray(byteOffset, byteOffset + byteLength), verified: true}
-  }
-
-  /** Stops the crc worker, if one was started. */
-  close(): Promise<void> {
-    return this.crcPool.close()
   }
 
   /** The stored bytes of one sample, checked against the crc its index entry records. */

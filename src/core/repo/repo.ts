@@ -175,7 +175,6 @@ export class Repo {
   }
 
   async close(): Promise<void> {
-    await this.data.close()
     await this.store.close()
   }
 }

@@ -5,6 +5,7 @@
 // bounded in-memory LRU.
 import {LRUCache} from 'lru-cache'
 import {CorruptObjectError, ObjectNotFoundError, PreconditionFailedError, StorageError} from '../errors.js'
+import {checksumWorker} from '../checksum-worker.js'
 import {isHash, sha256hex} from '../hash.js'
 import {assertPrefix, OBJECTS_PREFIX} from './keys.js'
 import type {ObjectStore} from './types.js'
@@ -23,6 +24,8 @@ export interface ListedHash {
   size: number
   mtimeMs: number
 }
+
+const WORKER_HASH_MIN = 1024 * 1024
 
 const FSCK_HINT = 'run `lake fsck` to find every damaged or missing object'
 
@@ -52,9 +55,16 @@ export class ObjectDb {
     return objectKey(hash, this.prefix)
   }
 
-  /** Stores `bytes` unless an object with the same hash exists; returns the hash. */
-  async put(bytes: Uint8Array): Promise<string> {
-    const hash = sha256hex(bytes)
+  /**
+   * Stores `bytes` unless an object with the same hash exists; returns the hash. With `owned` the
+   * caller gives the bytes up (their buffer may be detached): it must not read them afterwards.
+   */
+  async put(bytes: Uint8Array, opts: {owned?: boolean} = {}): Promise<string> {
+    let hash: string
+    // `owned`: the caller hands the bytes over (a chunk just built); a large one is then hashed on
+    // the checksum worker while this thread goes on building the next
+    if (opts.owned && bytes.byteLength >= WORKER_HASH_MIN && bytes.buffer instanceof ArrayBuffer) ({hash, bytes} = await checksumWorker().sha256(bytes))
+    else hash = sha256hex(bytes)
     const key = this.keyOf(hash)
     // Asks the store every time, never the cache: another process's gc may have removed it. An
     // object that is there is touched, so gc's grace period protects it until it is referenced.
