@@ -126,8 +126,8 @@ class RwLock {
 export class CasProxy {
   readonly requests: ProxiedRequest[] = []
   private readonly faults: Array<{match: FaultMatch; fault: Fault}> = []
-  private chaos: {plan: Chaos; rng: () => number} | null = null
-  private chaosReport = emptyReport()
+  /** Chaos plans by prefix (several tests' prefixes may have their own at once). */
+  private readonly chaos = new Map<string, {plan: Chaos; rng: () => number; report: ChaosReport}>()
   private readonly locks = new Map<string, RwLock>()
   private readonly agent = new http.Agent({keepAlive: true})
   private readonly server = http.createServer({noDelay: true}, (req, res) => void this.handle(req, res))
@@ -150,18 +150,28 @@ export class CasProxy {
     this.faults.push({match, fault})
   }
 
-  /** Starts random faults (null stops them); returns what the previous plan injected. */
-  setChaos(plan: Chaos | null): ChaosReport {
-    const report = this.chaosReport
-    this.chaos = plan ? {plan, rng: prng(plan.seed)} : null
-    this.chaosReport = emptyReport()
+  /** Starts random faults on requests under plan.prefix (replacing a plan for that prefix). */
+  startChaos(plan: Chaos): void {
+    this.chaos.set(plan.prefix, {plan, rng: prng(plan.seed), report: emptyReport()})
+  }
+
+  /** Stops the faults under `prefix`; returns what they did. */
+  stopChaos(prefix: string): ChaosReport {
+    const report = this.chaos.get(prefix)?.report ?? emptyReport()
+    this.chaos.delete(prefix)
     return report
   }
 
+  private chaosFor(key: string): {plan: Chaos; rng: () => number; report: ChaosReport} | undefined {
+    for (const [prefix, chaos] of this.chaos) if (key.startsWith(prefix)) return chaos
+    return undefined
+  }
+
   private drawChaos(entry: ProxiedRequest): ChaosKind | undefined {
-    if (!this.chaos || !entry.key.startsWith(this.chaos.plan.prefix)) return undefined
-    const {plan, rng} = this.chaos
-    this.chaosReport.requests++
+    const chaos = this.chaosFor(entry.key)
+    if (!chaos) return undefined
+    const {plan, rng, report} = chaos
+    report.requests++
     if (rng() >= plan.rate) return undefined
     const weights = CHAOS_KINDS.map(k => plan.weights?.[k] ?? 1)
     let pick = rng() * weights.reduce((a, b) => a + b, 0)
@@ -174,8 +184,8 @@ export class CasProxy {
     }
     // A cut body needs a body: other answers are reset after the work instead.
     if (kind === 'truncated-body' && entry.method !== 'GET') kind = 'reset-after-work'
-    this.chaosReport.injected[kind]++
-    this.chaosReport.faults.push({kind, method: entry.method, key: entry.key, query: entry.query})
+    report.injected[kind]++
+    report.faults.push({kind, method: entry.method, key: entry.key, query: entry.query})
     return kind
   }
 
@@ -198,7 +208,7 @@ export class CasProxy {
     if (typeof fault === 'object') return drainThen(req, () => sendError(res, fault.status, fault.code, entry.key))
     const chaos = fault === undefined ? this.drawChaos(entry) : undefined
     if (chaos === 'status-5xx') {
-      const [status, code] = this.chaos!.rng() < 0.5 ? [500, 'InternalError'] : [503, 'SlowDown']
+      const [status, code] = this.chaosFor(entry.key)!.rng() < 0.5 ? [500, 'InternalError'] : [503, 'SlowDown']
       return drainThen(req, () => sendError(res, status, code, entry.key))
     }
     if (chaos === 'reset') return void req.socket.destroy()
@@ -211,7 +221,7 @@ export class CasProxy {
       body = await readAll(req)
       // a client that gave up mid-upload sent no whole request: nothing to do late
       if (req.headers['content-length'] !== undefined && body.length !== Number(req.headers['content-length'])) return void res.destroy()
-      await new Promise(resolve => setTimeout(resolve, this.chaos?.plan.slowMs ?? 0))
+      await new Promise(resolve => setTimeout(resolve, this.chaosFor(entry.key)?.plan.slowMs ?? 0))
     }
     const lockMode = entry.key === '' ? null : lockModeOf(entry.method, url.searchParams)
     const release = once(lockMode === null ? () => {} : await this.lock(`${entry.bucket}/${entry.key}`, lockMode === 'write'))

@@ -144,13 +144,14 @@ async function serve(bucket: string): Promise<void> {
     if (message.type === 'requests') reply(proxy.requests.filter(r => r.key.startsWith(message.prefix ?? '')))
     else if (message.type === 'clear') reply(void (proxy.requests.length = 0))
     else if (message.type === 'fault') reply(proxy.injectFault(message.match, message.fault))
-    else if (message.type === 'chaos') reply(proxy.setChaos(message.plan))
+    else if (message.type === 'chaos') reply(proxy.startChaos(message.plan))
+    else if (message.type === 'chaos-end') reply(proxy.stopChaos(message.prefix))
     else if (message.type === 'stop') void stop()
   })
   process.send!({ready: true, endpoint: `http://127.0.0.1:${proxyPort}`, rawEndpoint: `http://127.0.0.1:${port}`})
 }
 
-type ServerCommand = {id: number} & ({type: 'requests'; prefix?: string} | {type: 'clear'} | {type: 'fault'; match: FaultMatch; fault: Fault} | {type: 'chaos'; plan: Chaos | null} | {type: 'stop'})
+type ServerCommand = {id: number} & ({type: 'requests'; prefix?: string} | {type: 'clear'} | {type: 'fault'; match: FaultMatch; fault: Fault} | {type: 'chaos'; plan: Chaos} | {type: 'chaos-end'; prefix: string} | {type: 'stop'})
 
 const SERVE_ENV = 'LAKE_TEST_S3_SERVE_BUCKET'
 if (process.env[SERVE_ENV] && process.send) void serve(process.env[SERVE_ENV])
@@ -209,9 +210,14 @@ export class S3TestServer {
     await this.ask({type: 'fault', match, fault})
   }
 
-  /** Starts seeded random faults on requests under a prefix (null: stops them); returns what the previous plan injected. */
-  chaos(plan: Chaos | null): Promise<ChaosReport> {
-    return this.ask({type: 'chaos', plan}) as Promise<ChaosReport>
+  /** Starts seeded random faults on requests under plan.prefix (see Chaos in s3-proxy.ts). */
+  async startChaos(plan: Chaos): Promise<void> {
+    await this.ask({type: 'chaos', plan})
+  }
+
+  /** Stops the faults under `prefix`; returns what they injected. */
+  stopChaos(prefix: string): Promise<ChaosReport> {
+    return this.ask({type: 'chaos-end', prefix}) as Promise<ChaosReport>
   }
 
   /** Client options for a store on this server (through the proxy unless `raw`). */
