@@ -8,7 +8,8 @@ const HINT = 'stored paths must be relative, use "/" between names, and stay ins
 
 /**
  * Checks that `relPath` is a canonical relative posix path: non-empty names separated by single
- * "/", no "." or "..", no backslash, no NUL, no drive letter. Returns its names.
+ * "/", no "." or ".." (nor names of only dots and spaces), no backslash, no NUL, no drive letter.
+ * Returns its names.
  */
 export function checkRelPath(relPath: string): string[] {
   const refuse = (why: string) => new UnsafePathError(`unsafe path ${JSON.stringify(relPath)}: ${why}`, {hint: HINT, data: {path: relPath}})
@@ -20,6 +21,8 @@ export function checkRelPath(relPath: string): string[] {
   const names = relPath.split('/')
   for (const name of names) {
     if (name === '..') throw refuse('goes up with ".."')
+    // Windows drops trailing dots and spaces from a name, so "..." or ".. " would mean "..".
+    if (/^[. ]+$/.test(name) && name !== '.') throw refuse('a name of only dots and spaces (Windows reads it as "." or "..")')
     // "a//b", "a/./b" and "a/" are refused rather than normalised: one stored name, one file.
     if (name === '' || name === '.') throw refuse('not in canonical form')
   }

@@ -153,6 +153,8 @@ async function importFiles(b: ChangeBuilder, ctx: ImportContext, inputs: string[
     syncsDirectory ||= info.isDirectory()
     for await (const f of readAhead(files)) {
       const relPath = prefix + f.relPath
+      // walkFiles checks the names it finds; a single file's name (say 'a\\b') is checked here.
+      checkRelPath(relPath)
       if (seen.has(relPath)) throw new BadInputFileError(`two inputs both hold '${relPath}'`, {hint: 'add them with different --prefix values'})
       seen.add(relPath)
       const bytes = f.bytes

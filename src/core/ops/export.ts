@@ -3,12 +3,12 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type {Repo} from '../repo/repo.js'
-import {BadInputFileError, UsageError} from '../errors.js'
+import {BadInputFileError, TargetNotEmptyError, UnsafePathError, UsageError} from '../errors.js'
 import {decodeSample, decodeSampleArray, type SampleValue} from '../format/sample.js'
 import {sampleToJson} from '../format/sample-json.js'
 import type {TensorState, VersionRoot} from '../dataset/version-root.js'
 import {ensureEmptyTarget, writeFileUnder} from '../io/files.js'
-import {writeAtomic} from '../io/atomic.js'
+import {writeAtomic, writeError} from '../io/atomic.js'
 import {writeNpy} from '../io/npy.js'
 import {openVersion} from './show.js'
 import type {TypedArray} from '../format/dtype.js'
@@ -49,14 +49,41 @@ export async function exportVersion(repo: Repo, rev: string, opts: {to: string; 
   }
 }
 
-/** Moves the staged tree into `target`, merging into directories that exist (--force). */
+/**
+ * Moves the staged tree into `target`, merging into directories that exist (--force). Every
+ * destination is checked before the first move, so a refusal leaves the target as it was: a
+ * symlink in the way is refused (an export never writes through a link, which could lead out of
+ * the target, nor over one), and so is a file where a directory goes or the other way round.
+ */
 async function moveInto(from: string, target: string): Promise<void> {
+  const moves: [string, string][] = []
+  await planMoves(from, target, target, moves)
+  for (const [src, dst] of moves) {
+    await fs.rename(src, dst).catch((err: NodeJS.ErrnoException) => {
+      throw writeError(err, dst)
+    })
+  }
+}
+
+async function planMoves(from: string, dir: string, target: string, moves: [string, string][]): Promise<void> {
   for (const entry of await fs.readdir(from, {withFileTypes: true})) {
     const src = path.join(from, entry.name)
-    const dst = path.join(target, entry.name)
-    const existing = await fs.lstat(dst).catch(() => null)
-    if (entry.isDirectory() && existing?.isDirectory()) await moveInto(src, dst)
-    else await fs.rename(src, dst)
+    const dst = path.join(dir, entry.name)
+    const existing = await fs.lstat(dst).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null
+      throw writeError(err, dst)
+    })
+    const shown = path.relative(target, dst)
+    if (existing?.isSymbolicLink()) {
+      throw new UnsafePathError(`${dst} is a symlink: export does not write through or over links`, {hint: `remove ${shown} from the target, or export into another directory`, data: {path: shown}})
+    }
+    if (existing && existing.isDirectory() !== entry.isDirectory()) {
+      throw new TargetNotEmptyError(`${dst}: a ${existing.isDirectory() ? 'directory' : 'file'} is in the way of the exported ${entry.isDirectory() ? 'directory' : 'file'}`, {
+        hint: `remove ${shown} from the target, or export into another directory`, data: {path: shown},
+      })
+    }
+    if (existing?.isDirectory()) await planMoves(src, dst, target, moves)
+    else moves.push([src, dst])
   }
 }
 

@@ -15,7 +15,7 @@ import {FallbackStore} from '../storage/fallback.js'
 import {CachedStore} from '../storage/cache.js'
 import {Remote} from '../remote/remote.js'
 import {ObjectDb} from '../storage/objects.js'
-import {openStore} from '../storage/open.js'
+import {openStore, redactUrl} from '../storage/open.js'
 import type {ObjectStore} from '../storage/types.js'
 import {gitAuthor} from '../codelink/codelink.js'
 import type {Author} from '../version/commit.js'
@@ -79,7 +79,7 @@ export class Repo {
     }
     const storage = opts.storage ?? 'local'
     if (storage !== 'local' && !/^(file|memory|s3):\/\//.test(storage)) {
-      throw new UsageError(`unsupported storage URL '${storage}'`, {hint: 'use file:///abs/path, s3://bucket/prefix or memory://name'})
+      throw new UsageError(`unsupported storage URL '${redactUrl(storage)}'`, {hint: 'use file:///abs/path, s3://bucket/prefix or memory://name'})
     }
     // Everything init makes is undone when it fails: the directories it created (the dataset's
     // and a file:// storage location), the remote marker it wrote, the .lake it was building. A

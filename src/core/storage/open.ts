@@ -7,6 +7,9 @@ import {FsStore, type FsStoreOptions} from './fs.js'
 import {MemoryStore} from './memory.js'
 import {S3Store, type S3StoreOptions} from './s3.js'
 import type {ObjectStore} from './types.js'
+import {redactUrl} from './redact.js'
+
+export {redactUrl} from './redact.js'
 
 /** Options for whichever provider the URL selects; a provider ignores those that are not its own. */
 export type OpenStoreOptions = FsStoreOptions & S3StoreOptions
@@ -17,6 +20,13 @@ const SUPPORTED_HINT = `supported storage URLs: ${SUPPORTED_STORE_URLS.join(', '
 
 export function openStore(url: string, opts: OpenStoreOptions = {}): ObjectStore {
   if (typeof url !== 'string' || url === '') throw new StorageError('no storage URL given', {hint: SUPPORTED_HINT, data: {url}})
+  // A URL ends up in .lake/config.json, in `remote list` and in messages: credentials in it
+  // would leak to all of them. Refused before anything else, and not echoed.
+  if (redactUrl(url) !== url) {
+    throw new StorageError(`storage URL ${JSON.stringify(redactUrl(url))} holds credentials; lake never takes them from a URL`, {
+      hint: 'remove the user:password@ part; S3 credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/credentials, or an instance role',
+    })
+  }
   if (url.startsWith('/')) return new FsStore(url, opts)
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase()
   switch (scheme) {

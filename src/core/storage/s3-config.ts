@@ -10,6 +10,7 @@ let sdkPromise: Promise<Sdk> | undefined
 export const s3sdk = (): Promise<Sdk> => (sdkPromise ??= import('@aws-sdk/client-s3'))
 import {StorageError} from '../errors.js'
 import {assertPrefix} from './keys.js'
+import {redactUrl} from './redact.js'
 
 export interface S3StoreOptions {
   /** An S3-compatible endpoint (MinIO, R2, Ceph, a local server); default $LAKE_S3_ENDPOINT, else the SDK's chain. */
@@ -53,14 +54,14 @@ export function parseS3Url(url: string): S3Location {
   const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/i.exec(url)
   const bucket = match?.[1] ?? ''
   if (!match || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
-    throw new StorageError(`invalid S3 URL ${JSON.stringify(url)}: no valid bucket name`, {hint: URL_HINT, data: {url}})
+    throw new StorageError(`invalid S3 URL ${JSON.stringify(redactUrl(url))}: no valid bucket name`, {hint: URL_HINT, data: {url: redactUrl(url)}})
   }
   const path = (match[2] ?? '').replace(/\/+$/, '')
   const prefix = path === '' ? '' : `${path}/`
   try {
     assertPrefix(prefix)
   } catch (err) {
-    throw new StorageError(`invalid S3 URL ${JSON.stringify(url)}: bad prefix ${JSON.stringify(path)}`, {hint: `${URL_HINT}; ${(err as StorageError).hint}`, data: {url}})
+    throw new StorageError(`invalid S3 URL ${JSON.stringify(redactUrl(url))}: bad prefix ${JSON.stringify(path)}`, {hint: `${URL_HINT}; ${(err as StorageError).hint}`, data: {url: redactUrl(url)}})
   }
   return {bucket, prefix, url: path === '' ? `s3://${bucket}` : `s3://${bucket}/${path}`}
 }
