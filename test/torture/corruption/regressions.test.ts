@@ -1,0 +1,94 @@
+// Bugs the corruption campaign found, one test each (they fail on the code before the fix).
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {Repo} from '../../../src/core/repo/repo.js'
+import {appendValues, createTensor} from '../../../src/core/ops/edit.js'
+import {commit} from '../../../src/core/ops/commit.js'
+import {createTag} from '../../../src/core/ops/refs.js'
+import {fsck, repairEventDb} from '../../../src/core/ops/fsck.js'
+import {status} from '../../../src/core/ops/status.js'
+import {withEventDb} from '../../../src/core/events/db.js'
+import {encode} from '../../../src/core/codec.js'
+import {LakeError} from '../../../src/core/errors.js'
+import {datasetState} from '../../helpers/state.js'
+
+describe('torture 4: regressions', () => {
+  let dir: string
+  let first: string
+  beforeEach(async () => {
+    dir = path.join(fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'lake-corrupt-reg-'))), 'ds')
+    const repo = await Repo.init(dir)
+    try {
+      await createTensor(repo, 'name', {htype: 'text'})
+      await appendValues(repo, 'name', ['a', 'b'])
+      first = (await commit(repo, {message: 'one'})).commit
+      await createTag(repo, 'v1')
+      await appendValues(repo, 'name', ['c'])
+      await commit(repo, {message: 'two'})
+    } finally {
+      await repo.close()
+    }
+  })
+  afterEach(() => fs.rmSync(path.dirname(dir), {recursive: true, force: true}))
+  const db = () => path.join(dir, '.lake', 'db')
+
+  it('a zeroed LevelDB table block: fsck names the table (was: LevelDB aborted the process on an assertion)', async () => {
+    const table = fs.readdirSync(db()).filter((f) => f.endsWith('.ldb')).sort()[0]
+    const bytes = fs.readFileSync(path.join(db(), table))
+    bytes.fill(0, 0, Math.min(64, bytes.length - 48))
+    fs.writeFileSync(path.join(db(), table), bytes)
+    const repo = await Repo.open(dir)
+    try {
+      const report = await fsck(repo)
+      assert.equal(report.ok, false)
+      assert.deepEqual(report.problems.map((p) => p.object), [`leveldb table ${table}`])
+    } finally {
+      await repo.close()
+    }
+  })
+
+  it('a missing MANIFEST: a lake error with a hint (was: none), and fsck --repair brings the dataset back', async () => {
+    const before = await datasetState(dir)
+    for (const f of fs.readdirSync(db())) if (f.startsWith('MANIFEST-')) fs.rmSync(path.join(db(), f))
+    const repo = await Repo.open(dir)
+    try {
+      await assert.rejects(status(repo), (e: LakeError) => e.code === 'STORAGE_ERROR' && /fsck --repair/.test(e.hint ?? ''))
+      const repaired = await repairEventDb(repo)
+      assert.equal(repaired.levelRepaired, true)
+      assert.equal((await fsck(repo)).ok, true)
+    } finally {
+      await repo.close()
+    }
+    assert.deepEqual(await datasetState(dir), before)
+  })
+
+  it('a ref that differs from the event log is an fsck problem (was: fsck ok), and --repair restores it', async () => {
+    await withEventDb(db(), async (d) => d.refs.put('heads/main', encode(first)))
+    const repo = await Repo.open(dir)
+    try {
+      const report = await fsck(repo)
+      assert.deepEqual(report.problems.map((p) => p.object), ['projection refs/heads/main'])
+      await repairEventDb(repo)
+      assert.equal((await fsck(repo)).ok, true)
+    } finally {
+      await repo.close()
+    }
+  })
+
+  it('fsck names the commits a damaged object affects', async () => {
+    const repo = await Repo.open(dir)
+    let report
+    try {
+      const c = await repo.data.getCommit(first)
+      fs.rmSync(path.join(dir, '.lake', 'objects', c.root.slice(0, 2), c.root.slice(2)))
+      report = await fsck(repo)
+    } finally {
+      await repo.close()
+    }
+    const problem = report.problems.find((p) => p.problem.includes('missing'))
+    assert.deepEqual(problem?.commits, [first])
+    assert.equal(problem?.staged, false)
+  })
+})
