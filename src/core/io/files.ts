@@ -182,11 +182,11 @@ function outside(relPath: string, real: string): UnsafePathError {
 }
 
 /**
- * Prepares an export directory: creates it when missing; refuses (TargetNotEmptyError) one that
- * holds anything unless `force`. With force nothing is deleted: files the export does not
+ * Prepares an export directory: creates it when missing (and says so: true); refuses
+ * (TargetNotEmptyError) one that holds anything unless `force`. With force nothing is deleted: files the export does not
  * overwrite stay, since wiping a directory named by mistake is not a risk worth a flag.
  */
-export async function ensureEmptyTarget(dir: string, force = false): Promise<void> {
+export async function ensureEmptyTarget(dir: string, force = false): Promise<boolean> {
   const info = await stat(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined
     throw writeError(err, dir)
@@ -195,12 +195,12 @@ export async function ensureEmptyTarget(dir: string, force = false): Promise<voi
     await mkdir(dir, {recursive: true}).catch((err: NodeJS.ErrnoException) => {
       throw writeError(err, dir)
     })
-    return
+    return true
   }
   if (!info.isDirectory()) {
     throw new TargetNotEmptyError(`${dir} exists and is not a directory`, {hint: 'choose another --to directory', data: {path: dir}})
   }
-  if (force) return
+  if (force) return false
   let first
   try {
     const listing = await opendir(dir)
@@ -212,4 +212,5 @@ export async function ensureEmptyTarget(dir: string, force = false): Promise<voi
   if (first !== null) {
     throw new TargetNotEmptyError(`${dir} is not empty`, {hint: 'export into an empty directory, or use --force to write into it anyway', data: {path: dir}})
   }
+  return false
 }

@@ -35,7 +35,7 @@ export async function exportVersion(repo: Repo, rev: string, opts: {to: string; 
   const format = opts.format ?? defaultExportFormat(root)
   const names = opts.tensors?.length ? opts.tensors : Object.keys(root.tensors).sort()
   const tensors = names.map((n) => repo.data.tensor(root, n))
-  await ensureEmptyTarget(opts.to, opts.force)
+  const created = await ensureEmptyTarget(opts.to, opts.force)
   const run = {files: exportFiles, imagefolder: exportImageFolder, csv: exportTable, jsonl: exportTable, npy: exportNpy}[format]
   // Everything is written into a staging directory beside the target and moved in only when the
   // whole export succeeded: a refused or failed export leaves the target as it was.
@@ -44,6 +44,10 @@ export async function exportVersion(repo: Repo, rev: string, opts: {to: string; 
     const {written, bytes} = await run(repo, root, tensors, staging, format, opts.onProgress)
     await moveInto(staging, path.resolve(opts.to))
     return {written, bytes, format, commit}
+  } catch (err) {
+    // The directory this export made goes too (rmdir: only while it is still empty).
+    if (created) await fs.rmdir(opts.to).catch(() => undefined)
+    throw err
   } finally {
     await fs.rm(staging, {recursive: true, force: true})
   }

@@ -122,7 +122,7 @@ describe('torture 6: paths', function () {
       const rows = all.length
       await deleteAll(rows)
       fs.rmSync(target, {recursive: true, force: true})
-    }), opts(12, 1500))
+    }), opts(12, 800))
   })
 
   /** [path, content] of every row at HEAD's staged state. */
@@ -180,7 +180,7 @@ describe('torture 6: paths', function () {
       if (!r.ok) assert.deepEqual(after, before, 'a refused export changed something')
       await deleteAll(paths.length)
       fs.rmSync(target, {recursive: true, force: true})
-    }), opts(10, 1000))
+    }), opts(10, 600))
   })
 
   it('import of trees with hostile names and symlinks (and --prefix): safe stored names, nothing from outside, or refused with nothing changed', async () => {
@@ -233,6 +233,6 @@ describe('torture 6: paths', function () {
         assert.deepEqual(after, before, 'a refused import changed the dataset')
       }
       fs.rmSync(tree, {recursive: true, force: true})
-    }), opts(10, 1000))
+    }), opts(10, 800))
   })
 })

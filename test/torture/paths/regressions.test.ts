@@ -49,6 +49,23 @@ describe('torture 6: regressions', () => {
     }
   })
 
+  it('a refused export removes the target directory it made (was: an empty directory left behind)', async () => {
+    const repo = await Repo.init(path.join(box, 'ds'))
+    try {
+      const {appendValues, createTensor} = await import('../../../src/core/ops/edit.js')
+      await createTensor(repo, 'path', {htype: 'text'})
+      await createTensor(repo, 'content', {htype: 'binary'})
+      await appendValues(repo, 'path', ['../escape'])
+      await appendValues(repo, 'content', [Buffer.from('x')])
+      await commit(repo, {message: 'hostile'})
+      const target = path.join(box, 'made-by-export')
+      await assert.rejects(exportVersion(repo, 'HEAD', {to: target, format: 'files'}), (e: LakeError) => e.code === 'UNSAFE_PATH')
+      assert.equal(fs.existsSync(target), false)
+    } finally {
+      await repo.close()
+    }
+  })
+
   it("a single file whose name holds a backslash is refused when added (was: stored, refused only at export)", async () => {
     const file = path.join(box, 'a\\b')
     fs.writeFileSync(file, 'x')
