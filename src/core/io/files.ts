@@ -183,8 +183,9 @@ function outside(relPath: string, real: string): UnsafePathError {
 
 /**
  * Prepares an export directory: creates it when missing (and says so: true); refuses
- * (TargetNotEmptyError) one that holds anything unless `force`. With force nothing is deleted: files the export does not
- * overwrite stay, since wiping a directory named by mistake is not a risk worth a flag.
+ * (TargetNotEmptyError) one that holds anything unless `force`. With force nothing is deleted:
+ * files the export does not overwrite stay, since wiping a directory named by mistake is not a
+ * risk worth a flag.
  */
 export async function ensureEmptyTarget(dir: string, force = false): Promise<boolean> {
   const info = await stat(dir).catch((err: NodeJS.ErrnoException) => {
