@@ -217,6 +217,17 @@ describe('S3Store on s3rver over HTTP', () => {
       await store.close()
     })
 
+    it('a connection reset before the answer, on every attempt: the error says it broke, not that the endpoint is unreachable', async () => {
+      const {store} = await s3.makeStore({maxAttempts: 2})
+      await store.put('k', bytesOf('v'))
+      for (let i = 0; i < 2; i++) await s3.injectFault({method: 'HEAD', keyEndsWith: '/k'}, 'drop-response')
+      const err = await failure(store.head('k'))
+      // the SDK names a reset 'TimeoutError' (to retry it); the message must not say 'timed out'
+      assert.deepEqual([err.code, err.data?.reason, err.data?.attempts], ['STORAGE_ERROR', 'connection-lost', 2])
+      assert.ok(err.message.includes('broke before the answer came (ECONNRESET, 2 attempts)') && err.message.includes(s3.endpoint), err.message)
+      await store.close()
+    })
+
     it('a missing bucket is named, for reads, HEADs, writes and listings', async () => {
       const store = new S3Store('s3://no-such-bucket/data', s3.storeOptions())
       for (const attempt of [() => store.get('k'), () => store.head('k'), () => store.exists('k'), () => store.put('k', bytesOf('v')), () => collect(store.list(''))]) {

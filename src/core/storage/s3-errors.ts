@@ -30,6 +30,8 @@ interface SdkError {
 const ACCESS_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'TokenRefreshRequired', 'AllAccessDisabled', 'AccountProblem', 'Forbidden'])
 const REGION_CODES = new Set(['PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException'])
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED'])
+/** Codes of a connection that was made and then broke (the others: it could not be made, or timed out). */
+const BROKEN_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])
 const CREDENTIAL_HINT = 'check the credentials lake finds through the AWS SDK (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/credentials, or an instance role) and their permissions: s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket (without ListBucket, S3 answers 403 for a missing key)'
 
 export function httpStatus(err: unknown): number | undefined {
@@ -92,8 +94,13 @@ export function s3Failure(ctx: S3ErrorContext, op: string, key: string | undefin
     return fail('wrong-region', `cannot ${what}: the bucket is in another region than the client's (${code})`, "set AWS_REGION (or the profile's region) to the bucket's region")
   }
   const network = networkCode(err)
+  // The server was reached but the connection broke: not the same advice as a closed port.
+  const attemptsText = `${tries} attempt${tries === 1 ? '' : 's'}`
   if (network !== undefined && (err as {$bodyRead?: boolean}).$bodyRead) {
-    return fail('connection-lost', `cannot ${what}: the connection to the S3 endpoint ${ctx.endpoint} broke while the answer was being received (${network}, ${tries} attempt${tries === 1 ? '' : 's'})`, 'the network or the S3 service is failing; try again')
+    return fail('connection-lost', `cannot ${what}: the connection to the S3 endpoint ${ctx.endpoint} broke while the answer was being received (${network}, ${attemptsText})`, 'the network or the S3 service is failing; try again')
+  }
+  if (network !== undefined && BROKEN_CONNECTION_CODES.has(network)) {
+    return fail('connection-lost', `cannot ${what}: the connection to the S3 endpoint ${ctx.endpoint} broke before the answer came (${network}, ${attemptsText})`, 'the network or the S3 service is failing; try again')
   }
   if (network !== undefined) {
     return fail('unreachable', `cannot ${what}: cannot reach the S3 endpoint ${ctx.endpoint} (${network}, ${tries} attempt${tries === 1 ? '' : 's'})`, 'check that the server is running and reachable, and that LAKE_S3_ENDPOINT (or AWS_ENDPOINT_URL) names it')
@@ -113,7 +120,9 @@ export function networkCode(err: unknown): string | undefined {
     const e = queue.shift() as SdkError | undefined
     if (!e || typeof e !== 'object' || seen.has(e)) continue
     seen.add(e)
-    if (e.name === 'TimeoutError') return 'timed out'
+    // The SDK names a reset connection 'TimeoutError' too (so that it is retried): the code says which.
+    if (typeof e.code === 'string' && BROKEN_CONNECTION_CODES.has(e.code)) return e.code
+    if (e.name === 'TimeoutError' || e.code === 'ETIMEDOUT') return 'timed out'
     if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return e.code
     queue.push(e.cause, ...(Array.isArray(e.errors) ? e.errors : []))
   }
