@@ -72,7 +72,8 @@ describe('torture 3: hostile CLI calls', function () {
     let n = 0
     await fc.assert(fc.asyncProperty(command, async (cmd) => {
       let args: string[]
-      if (Array.isArray(cmd)) args = cmd
+      // No process can receive a NUL byte in its arguments: the OS cuts there; drop them.
+      if (Array.isArray(cmd)) args = cmd.map((a) => a.replace(/\0/g, ''))
       else {
         const name = `in-${n++}${cmd.ext}`
         box.write(name, cmd.file)
