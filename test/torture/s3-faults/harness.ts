@@ -266,7 +266,13 @@ export class S3FaultHarness {
       problems.push('stdout is not one JSON document')
     }
     if (code === undefined || code === 'INTERNAL') problems.push(`JSON error code ${code}`)
-    const kind = (r.error ?? '?').replace(/"[^"]*"/g, 'K').replace(/[0-9a-f]{12,}/g, 'H').replace(/ after \d+ attempts?/, '').slice(0, 90)
+    // grouped by what it says, not where: keys, URLs, endpoints and counts taken out
+    const kind = (r.error ?? '?')
+      .replace(/"[^"]*"/g, 'KEY')
+      .replace(/s3:\/\/\S+/g, 's3://…')
+      .replace(/https?:\/\/[\w.:]+/g, 'ENDPOINT')
+      .replace(/\d+ attempts?/g, 'N attempts')
+      .replace(/[0-9a-f]{12,}/g, 'H')
     this.report.errors[kind] = (this.report.errors[kind] ?? 0) + 1
     if (problems.length) this.violation(`${what}: ${problems.join('; ')}\n${describeRun(r)}`)
   }
