@@ -21,7 +21,7 @@ describe('remote: a failed init --storage leaves nothing behind', function () {
   this.timeout(120_000)
   const box = useSandbox('lake-init-cleanup-')
 
-  it('missing bucket, closed port, a file in the way, a location that holds a dataset: exit 1, the sandbox unchanged', async () => {
+  it('missing bucket, closed port, a file in the way, a location that holds a dataset, a bare path: refused, the sandbox unchanged', async () => {
     const s3 = await s3Server()
     const root = new Lake(box().dir, s3Env(s3))
     const {url} = freshUrl(s3, 'init-dead')
@@ -32,17 +32,19 @@ describe('remote: a failed init --storage leaves nothing behind', function () {
     const before = await snapshotDir(root.cwd, {dirs: true})
 
     const dead = `http://127.0.0.1:${await closedPort()}`
-    const [noBucket, noBucketHere, closed, fileInTheWay, held] = await Promise.all([
+    const [noBucket, noBucketHere, closed, fileInTheWay, held, plainPath] = await Promise.all([
       root.async(['init', 'fresh/deeper', '--storage', 's3://no-such-bucket-lake/x']),
       root.at('empty').async(['init', '--storage', 's3://no-such-bucket-lake/x']),
       root.async(['init', 'fresh2', '--storage', url], {LAKE_S3_ENDPOINT: dead}),
       root.async(['init', 'fresh3', '--storage', pathToFileURL(root.path('afile', 'store')).href]),
       root.async(['init', 'fresh4', '--storage', heldStore]),
+      root.async(['init', 'fresh5', '--storage', root.path('plain-dir')]),
     ])
     for (const r of [noBucket, noBucketHere]) assertRefused(r, 1, ['"no-such-bucket-lake"', 'does not exist'], {hint: 'bucket'})
     assertRefused(closed, 1, [dead, 'cannot reach'], {hint: 'LAKE_S3_ENDPOINT'})
     assertRefused(fileInTheWay, 1, ['afile/store'], {hint: 'a file is in the way'})
     assertRefused(held, 1, ['already holds a lake dataset'], {hint: 'lake clone'})
+    assertRefused(plainPath, 2, ['plain-dir'], {hint: 'file:///'})
 
     assert.deepEqual([...(await snapshotDir(root.cwd, {dirs: true}))], [...before], 'a failed init changed the sandbox')
     assert.deepEqual(await listKeys(s3, url.slice(`s3://${s3.bucket}/`.length) + '/'), [], 'nothing written to the unreachable location')
