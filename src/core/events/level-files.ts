@@ -49,6 +49,9 @@ async function checkTable(file: string): Promise<string | null> {
   } catch (err) {
     return `cannot be read: ${(err as Error).message}`
   }
+  // An empty file is no table LevelDB uses (every table ends with a footer): LevelDB's repair
+  // can leave one behind, and a used table cut to nothing fails LevelDB's open cleanly.
+  if (bytes.length === 0) return null
   try {
     if (bytes.length < FOOTER_BYTES) throw new Damaged(`${bytes.length} bytes is shorter than a table footer`)
     const footer = bytes.subarray(bytes.length - FOOTER_BYTES)

@@ -49,6 +49,16 @@ describe('torture 4: regressions', () => {
     }
   })
 
+  it("an empty .ldb file (LevelDB's repair can leave one) is not a damaged table (was: fsck failed after a good repair)", async () => {
+    fs.writeFileSync(path.join(db(), '999999.ldb'), '')
+    const repo = await Repo.open(dir)
+    try {
+      assert.equal((await fsck(repo)).ok, true)
+    } finally {
+      await repo.close()
+    }
+  })
+
   it('a missing MANIFEST: a lake error with a hint (was: none), and fsck --repair brings the dataset back', async () => {
     const before = await datasetState(dir)
     for (const f of fs.readdirSync(db())) if (f.startsWith('MANIFEST-')) fs.rmSync(path.join(db(), f))
