@@ -9,7 +9,7 @@
 // journaled) and from an existing dataset.
 // npm test: 2 sessions × 8 cuts; npm run torture: 40 × 25 (LAKE_TORTURE_POWERCUT_SESSIONS / _CUTS).
 import assert from 'node:assert/strict'
-import {existsSync} from 'node:fs'
+import {cpSync, existsSync} from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -148,6 +148,7 @@ describe('torture 1: power cut (unsynced writes lost or torn)', function () {
         totals.acked += acked.length
         const what = `session ${s} (${fromScratch ? 'from nothing' : 'existing dataset'}), cut ${cut}/${journal.length}${i === 0 ? ' (worst case)' : ''} (${JSON.stringify(shape)}), acknowledged: ${acked.map((a) => a.what).join(' ')}`
         const made = await checkImage(path.join(image, 'ds'), acked, fromScratch, what, pool, rand).catch((error) => {
+          if (process.env.LAKE_TORTURE_KEEP) cpSync(image, process.env.LAKE_TORTURE_KEEP, {recursive: true})
           if (process.env.LAKE_TORTURE_VERBOSE) {
             const ops = journal.ops.map((o, k) => `${k} ${JSON.stringify({...o, bytes: undefined})}`).filter((l) => !l.includes('objects/'))
             console.log(ops.join('\n'))
@@ -241,7 +242,8 @@ async function checkImage(dir: string, acked: Ack[], fromScratch: boolean, what:
     await writeFileSet(scratch, files, pool)
     await ds.add([scratch], {prefix: 'next'})
     await ds.commit('after the power cut')
-    assert.ok((await ds.fsck()).ok, `${what}: fsck after the next commit`)
+    const after = await ds.fsck()
+    assert.ok(after.ok, `${what}: fsck after the next commit: ${JSON.stringify(after.problems)}`)
     await fs.rm(scratch, {recursive: true, force: true})
   } finally {
     await ds.close()
