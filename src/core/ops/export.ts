@@ -117,9 +117,21 @@ const exportFiles: Exporter = async (repo, root, _tensors, to, _format, progress
   const contentT = need(root, 'content', ['binary', 'image'], 'files')
   let written = 0
   let bytes = 0
+  // Rows appended by hand can repeat a path: one would silently overwrite the other.
+  const rowOf = new Map<string, number>()
+  let row = 0
   for await (const [p, content] of rows(repo, [pathT, contentT])) {
+    const index = row++
     if (!p || !content) continue
-    bytes += await writeFileUnder(to, decodeSample(pathT.meta, p) as string, content)
+    const relPath = decodeSample(pathT.meta, p) as string
+    const first = rowOf.get(relPath)
+    if (first !== undefined) {
+      throw new BadInputFileError(`rows ${first} and ${index} both hold path ${JSON.stringify(relPath)}: one file would overwrite the other`, {
+        hint: "give each row its own path (lake update -t path ...), or export with --format jsonl", data: {path: relPath},
+      })
+    }
+    rowOf.set(relPath, index)
+    bytes += await writeFileUnder(to, relPath, content)
     progress?.(++written, pathT.length)
   }
   return {written, bytes}

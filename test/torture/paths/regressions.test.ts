@@ -66,6 +66,23 @@ describe('torture 6: regressions', () => {
     }
   })
 
+  it('export of two rows holding the same path is refused (was: the later silently overwrote the earlier)', async () => {
+    const repo = await Repo.init(path.join(box, 'ds'))
+    try {
+      const {appendValues, createTensor} = await import('../../../src/core/ops/edit.js')
+      await createTensor(repo, 'path', {htype: 'text'})
+      await createTensor(repo, 'content', {htype: 'binary'})
+      await appendValues(repo, 'path', ['x', 'y', 'x'])
+      await appendValues(repo, 'content', [Buffer.from('first'), Buffer.from('y'), Buffer.from('second')])
+      await commit(repo, {message: 'twice'})
+      const target = path.join(box, 'out')
+      await assert.rejects(exportVersion(repo, 'HEAD', {to: target, format: 'files'}), (e: LakeError) => /rows 0 and 2/.test(e.message))
+      assert.equal(fs.existsSync(target), false)
+    } finally {
+      await repo.close()
+    }
+  })
+
   it("a single file whose name holds a backslash is refused when added (was: stored, refused only at export)", async () => {
     const file = path.join(box, 'a\\b')
     fs.writeFileSync(file, 'x')
