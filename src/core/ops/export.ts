@@ -142,6 +142,7 @@ const exportImageFolder: Exporter = async (repo, root, _tensors, to, _format, pr
   const labels = need(root, 'labels', ['class_label'], 'imagefolder')
   const paths = root.tensors.path?.meta.htype === 'text' ? root.tensors.path : undefined
   const classNames = labels.meta.classNames ?? []
+  const rowOf = new Map<string, number>()
   let written = 0
   let bytes = 0
   let i = 0
@@ -151,7 +152,16 @@ const exportImageFolder: Exporter = async (repo, root, _tensors, to, _format, pr
     const cls = decodeSample(labels.meta, label) as number
     const className = classNames[cls] ?? String(cls)
     const base = p ? path.posix.basename(decodeSample(paths!.meta, p) as string) : `${String(index).padStart(8, '0')}.${imageExtension(img)}`
-    bytes += await writeFileUnder(to, `${className}/${base}`, img)
+    const relPath = `${className}/${base}`
+    // Two images of a class whose paths share a base name would land on one file.
+    const first = rowOf.get(relPath)
+    if (first !== undefined) {
+      throw new BadInputFileError(`rows ${first} and ${index} would both be exported as ${JSON.stringify(relPath)}`, {
+        hint: 'give the images distinct file names in the path tensor, or export with --format files', data: {path: relPath},
+      })
+    }
+    rowOf.set(relPath, index)
+    bytes += await writeFileUnder(to, relPath, img)
     progress?.(++written, images.length)
   }
   return {written, bytes}

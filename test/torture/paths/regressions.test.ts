@@ -83,6 +83,24 @@ describe('torture 6: regressions', () => {
     }
   })
 
+  it('imagefolder export of two images whose paths share a base name is refused (was: one overwrote the other)', async () => {
+    const {png} = await import('../../helpers/fixtures.js')
+    // Two image folders with the same class and file name, added one after the other.
+    for (const [dir, color] of [['one', 'red'], ['two', 'blue']]) {
+      fs.mkdirSync(path.join(box, dir, 'cat'), {recursive: true})
+      fs.writeFileSync(path.join(box, dir, 'cat', '1.png'), await png(2, 2, color))
+    }
+    const repo = await Repo.init(path.join(box, 'ds'))
+    try {
+      await add(repo, [path.join(box, 'one')], {format: 'imagefolder'})
+      await add(repo, [path.join(box, 'two')], {format: 'imagefolder'})
+      await commit(repo, {message: 'two 1.png'})
+      await assert.rejects(exportVersion(repo, 'HEAD', {to: path.join(box, 'out'), format: 'imagefolder'}), (e: LakeError) => /both be exported as "cat\/1.png"/.test(e.message))
+    } finally {
+      await repo.close()
+    }
+  })
+
   it("a single file whose name holds a backslash is refused when added (was: stored, refused only at export)", async () => {
     const file = path.join(box, 'a\\b')
     fs.writeFileSync(file, 'x')
