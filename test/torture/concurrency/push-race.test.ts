@@ -34,7 +34,7 @@ describe('torture 2: concurrency — clones pushing to one S3 remote', function 
 
   it(`${CLONES} clones × ${ROUNDS} rounds of concurrent push, pull-on-reject: no commit lost, fresh clone --full fscks clean`, async () => {
     const s3 = await s3Server()
-    const {url} = freshUrl(s3, 'torture-race')
+    const {url, prefix} = freshUrl(s3, 'torture-race')
     const env = {...s3Env(s3), LAKE_LOCK_TIMEOUT: '30'}
     const t0 = performance.now()
     const all: Ran[] = []
@@ -112,6 +112,11 @@ describe('torture 2: concurrency — clones pushing to one S3 remote', function 
       const fsck = await must(`c${k}`, ['fsck'], dir)
       assert.deepEqual(fsck.problems, [], `${dir}: fsck`)
     }
+    // The branch moved only by conditional PUTs; a race lost at the PUT itself is a 412.
+    const refPuts = (await s3.requests(`${prefix}refs/heads/main`)).filter((r) => r.method === 'PUT')
+    assert.ok(refPuts.every((r) => r.ifMatch !== undefined || r.ifNoneMatch === '*'), 'every ref write is conditional')
+    assert.equal(refPuts.filter((r) => r.status === 200).length, all.filter((r) => r.args[0] === 'push' && r.run.code === 0).length, 'one ref write per successful push')
+    console.log(`      remote ref PUTs: ${JSON.stringify(tally(refPuts.map((r) => String(r.status))))} (412: lost the race at the compare-and-swap itself; the other refusals saw the new ref before writing)`)
     console.log(`      commands: ${JSON.stringify(tally(all.map((r) => `${r.args[0]}:${r.run.code === 0 ? 'ok' : errorCode(r)}`)))}`)
   })
 })
