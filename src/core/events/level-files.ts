@@ -47,6 +47,10 @@ async function checkTable(file: string): Promise<string | null> {
       await handle.close()
     }
   } catch (err) {
+    // Listed, then gone: another lake process's LevelDB compacted it away meanwhile (tables are
+    // checked without the database's lock). A table the database still needs but that is missing
+    // fails the database's open instead, which fsck reports.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     return `cannot be read: ${(err as Error).message}`
   }
   // An empty file is no table LevelDB uses (every table ends with a footer): LevelDB's repair

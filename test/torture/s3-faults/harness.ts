@@ -174,17 +174,18 @@ export class S3FaultHarness {
       const full = await underFaults('clone --full', dir, ['clone', url, 'F', '--full'])
       if (full.code !== 0 && fs.existsSync(dir.path('F'))) this.violation(`trial ${n}: a failed full clone left F/ behind`)
 
-      // without faults: the remote, and every dataset the trial made, whole and exact
-      await this.checkRemote(n, url, 'at the end')
-      await this.fsckClean(n, p, l, ...(full.code === 0 ? [dir.at('F')] : []))
-      await okAsync(p, ['export', 'HEAD', '--to', dir.path('P-out')])
-      await this.sameTree(n, "P's HEAD after the pull", dir.path('P-out'), this.expected.main)
-      await okAsync(l, ['export', 'HEAD', '--to', dir.path('L-out2')])
-      await this.sameTree(n, "L's HEAD read again without faults", dir.path('L-out2'), this.expected.main)
-      if (full.code === 0) {
-        await okAsync(dir.at('F'), ['export', 'HEAD', '--to', dir.path('F-out')])
-        await this.sameTree(n, "F's HEAD", dir.path('F-out'), this.expected.main)
+      // without faults: the remote, and every dataset the trial made, whole and exact (the
+      // checks are independent: run side by side)
+      const exportsAs = async (at: Lake, out: string, what: string) => {
+        if ((await okAsync(at, ['export', 'HEAD', '--to', dir.path(out)])).code === 0) await this.sameTree(n, what, dir.path(out), this.expected.main)
       }
+      await Promise.all([
+        this.checkRemote(n, url, 'at the end'),
+        this.fsckClean(n, p, l, ...(full.code === 0 ? [dir.at('F')] : [])),
+        exportsAs(p, 'P-out', "P's HEAD after the pull"),
+        exportsAs(l, 'L-out2', "L's HEAD read again without faults"),
+        full.code === 0 ? exportsAs(dir.at('F'), 'F-out', "F's HEAD") : undefined,
+      ])
     } finally {
       await shared
       this.report.trials++
@@ -311,13 +312,15 @@ export class S3FaultHarness {
       const r = await dir.async(['clone', url, 'V', '--full', '--json'])
       if (r.code !== 0) return this.violation(`trial ${n} ${when}: clone --full of the remote failed: ${describeRun(r)}`)
       const v = dir.at('V')
-      await this.fsckClean(n, v)
-      for (const b of present) {
-        const rev = b === 'main' ? 'main' : `origin/${b}`
-        const e = await v.async(['export', rev, '--to', dir.path(`V-${b}`), '--json'])
-        if (e.code !== 0) this.violation(`trial ${n} ${when}: export ${rev} of the remote's clone failed: ${describeRun(e)}`)
-        else await this.sameTree(n, `remote branch ${b} ${when}`, dir.path(`V-${b}`), this.expected[b as 'base' | 'main'])
-      }
+      await Promise.all([
+        this.fsckClean(n, v),
+        ...present.map(async (b) => {
+          const rev = b === 'main' ? 'main' : `origin/${b}`
+          const e = await v.async(['export', rev, '--to', dir.path(`V-${b}`), '--json'])
+          if (e.code !== 0) this.violation(`trial ${n} ${when}: export ${rev} of the remote's clone failed: ${describeRun(e)}`)
+          else await this.sameTree(n, `remote branch ${b} ${when}`, dir.path(`V-${b}`), this.expected[b as 'base' | 'main'])
+        }),
+      ])
     } finally {
       fs.rmSync(dir.cwd, {recursive: true, force: true})
     }
