@@ -4,7 +4,7 @@
 // therefore walks every table itself (footer, index and meta blocks, then each block's masked
 // crc32c) and only opens the database when all of them are intact. Format reference: LevelDB's
 // doc/table_format.md (leveldb 1.20, as classic-level bundles it).
-import {open, readdir} from 'node:fs/promises'
+import {open, readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 const TABLE_MAGIC = 0xdb4775248b80fb57n
@@ -19,17 +19,27 @@ export interface LevelFileProblem {
   problem: string
 }
 
-/** Every table file of the database at `dir` that is not intact, with why. */
-export async function checkLevelTables(dir: string): Promise<LevelFileProblem[]> {
+/**
+ * The table files of the database at `dir` that are not intact, with why. By default only the
+ * tables the current MANIFEST lists: fsck runs without the database's lock, and a table another
+ * lake process's compaction is still writing is listed there only once complete (and a listed
+ * table never changes, so a size other than the listed one is damage). With `all`, or when the
+ * MANIFEST cannot be read (then LevelDB's open fails too), every table file in the directory:
+ * LevelDB's repair reads them all.
+ */
+export async function checkLevelTables(dir: string, opts: {all?: boolean} = {}): Promise<LevelFileProblem[]> {
   let names: string[]
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.ldb') || n.endsWith('.sst')).sort()
   } catch {
     return [] // no directory: opening the database reports that
   }
+  const live = opts.all ? null : await liveTables(dir)
   const problems: LevelFileProblem[] = []
   for (const name of names) {
-    const why = await checkTable(join(dir, name))
+    const listedSize = live?.get(Number.parseInt(name, 10))
+    if (live && listedSize === undefined) continue
+    const why = await checkTable(join(dir, name), listedSize)
     if (why !== null) problems.push({object: `leveldb table ${name}`, problem: why})
   }
   return problems
@@ -37,7 +47,7 @@ export async function checkLevelTables(dir: string): Promise<LevelFileProblem[]>
 
 class Damaged extends Error {}
 
-async function checkTable(file: string): Promise<string | null> {
+async function checkTable(file: string, listedSize?: number): Promise<string | null> {
   let bytes: Buffer
   try {
     const handle = await open(file, 'r')
@@ -55,8 +65,9 @@ async function checkTable(file: string): Promise<string | null> {
   }
   // An empty file is no table LevelDB uses (every table ends with a footer): LevelDB's repair
   // can leave one behind, and a used table cut to nothing fails LevelDB's open cleanly.
-  if (bytes.length === 0) return null
+  if (bytes.length === 0 && listedSize === undefined) return null
   try {
+    if (listedSize !== undefined && bytes.length !== listedSize) throw new Damaged(`${bytes.length} bytes, but the database lists it with ${listedSize}`)
     if (bytes.length < FOOTER_BYTES) throw new Damaged(`${bytes.length} bytes is shorter than a table footer`)
     const footer = bytes.subarray(bytes.length - FOOTER_BYTES)
     if (footer.readBigUInt64LE(40) !== TABLE_MAGIC) throw new Damaged('the footer has no table magic number')
@@ -179,6 +190,109 @@ function snappyDecompress(src: Uint8Array): Uint8Array {
   }
   if (o !== length) throw new Damaged('a compressed block is shorter than it claims')
   return out
+}
+
+// --- the MANIFEST: which tables the database uses ------------------------------------------------
+
+const LOG_BLOCK = 32768
+const LOG_HEADER = 7
+const FULL = 1
+const FIRST = 2
+const MIDDLE = 3
+const LAST = 4
+
+/**
+ * Table number → size of every table the current MANIFEST lists, or null when CURRENT or the
+ * MANIFEST cannot be read or parsed. A MANIFEST replaced meanwhile (another process opened the
+ * database) is read again from the new CURRENT.
+ */
+async function liveTables(dir: string): Promise<Map<number, number> | null> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let manifest: Buffer
+    try {
+      const current = (await readFile(join(dir, 'CURRENT'), 'latin1')).trim()
+      if (!/^MANIFEST-\d+$/.test(current)) return null
+      manifest = await readFile(join(dir, current))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+      return null
+    }
+    try {
+      return applyEdits(logRecords(manifest))
+    } catch (err) {
+      if (err instanceof Damaged) return null
+      throw err
+    }
+  }
+  return null
+}
+
+/** The records of a LevelDB log file (the MANIFEST's format): 32 KiB blocks of checksummed fragments. */
+function* logRecords(buf: Buffer): Generator<Uint8Array> {
+  let pos = 0
+  let parts: Uint8Array[] | null = null
+  while (pos + LOG_HEADER <= buf.length) {
+    const left = LOG_BLOCK - (pos % LOG_BLOCK)
+    if (left < LOG_HEADER) {
+      pos += left // a block's zero-filled trailer
+      continue
+    }
+    const length = buf.readUInt16LE(pos + 4)
+    const type = buf[pos + 6]
+    if (type === 0 && length === 0) break // zeroes after the last record
+    if (pos + LOG_HEADER + length > buf.length) throw new Damaged('a MANIFEST record runs past its end')
+    const typed = buf.subarray(pos + 6, pos + LOG_HEADER + length)
+    if (unmask(buf.readUInt32LE(pos)) !== crc32c(typed)) throw new Damaged('a MANIFEST record fails its checksum')
+    const data = typed.subarray(1)
+    pos += LOG_HEADER + length
+    if (type === FULL) yield data
+    else if (type === FIRST) parts = [data]
+    else if ((type === MIDDLE || type === LAST) && parts) {
+      parts.push(data)
+      if (type === LAST) {
+        yield Buffer.concat(parts)
+        parts = null
+      }
+    } else throw new Damaged(`a MANIFEST record has type ${type}`)
+  }
+}
+
+/** Applies the VersionEdits (db/version_edit.cc) in order: the tables they leave. */
+function applyEdits(records: Iterable<Uint8Array>): Map<number, number> {
+  const files = new Map<string, {number: number; size: number}>()
+  for (const edit of records) {
+    const cursor = {at: 0}
+    const deleted: string[] = []
+    const added: [string, {number: number; size: number}][] = []
+    const skipSlice = () => {
+      const length = varint(edit, cursor) // read first: `cursor.at += varint(...)` would lose the varint's own bytes
+      cursor.at += length
+      if (cursor.at > edit.length) throw new Damaged('a MANIFEST entry runs past its record')
+    }
+    while (cursor.at < edit.length) {
+      const tag = varint(edit, cursor)
+      if (tag === 1) skipSlice() // comparator name
+      else if (tag === 2 || tag === 3 || tag === 4 || tag === 9) varint(edit, cursor) // log, next file, last sequence, prev log
+      else if (tag === 5) {
+        varint(edit, cursor) // compact pointer: level, key
+        skipSlice()
+      } else if (tag === 6) {
+        const level = varint(edit, cursor)
+        deleted.push(`${level}:${varint(edit, cursor)}`)
+      } else if (tag === 7) {
+        const level = varint(edit, cursor)
+        const number = varint(edit, cursor)
+        const size = varint(edit, cursor)
+        skipSlice() // smallest key
+        skipSlice() // largest key
+        added.push([`${level}:${number}`, {number, size}])
+      } else throw new Damaged(`a MANIFEST entry has unknown tag ${tag}`)
+    }
+    // As LevelDB applies an edit: its deletions, then its additions (a table moved down a level).
+    for (const key of deleted) files.delete(key)
+    for (const [key, file] of added) files.set(key, file)
+  }
+  return new Map([...files.values()].map((f) => [f.number, f.size]))
 }
 
 const CRC32C_TABLE = (() => {

@@ -97,7 +97,8 @@ export interface RepairResult {
  */
 export async function repairEventDb(repo: Repo): Promise<RepairResult> {
   let levelRepaired = false
-  const damaged = await checkLevelTables(repo.dbPath)
+  // LevelDB's repair reads every table file in the directory, listed or not.
+  const damaged = await checkLevelTables(repo.dbPath, {all: true})
   if (damaged.length > 0) {
     // Kept, not deleted: moved out of LevelDB's sight so that its repair rebuilds without them.
     const aside = path.join(repo.lakeDir, `db-damaged-${Date.now()}`)

@@ -59,6 +59,21 @@ describe('torture 4: regressions', () => {
     }
   })
 
+  it("a table another process's compaction is still writing (not yet in the MANIFEST) is not read; a listed one cut short is", async () => {
+    const {checkLevelTables} = await import('../../../src/core/events/level-files.js')
+    fs.writeFileSync(path.join(db(), '999998.ldb'), 'half a table')
+    assert.deepEqual(await checkLevelTables(db()), [])
+    assert.deepEqual((await checkLevelTables(db(), {all: true})).map((p) => p.object), ['leveldb table 999998.ldb'])
+    fs.rmSync(path.join(db(), '999998.ldb'))
+    const listed = fs.readdirSync(db()).filter((f) => f.endsWith('.ldb')).sort()
+    assert.ok(listed.length > 0)
+    const file = path.join(db(), listed[0])
+    fs.truncateSync(file, fs.statSync(file).size - 1)
+    const problems = await checkLevelTables(db())
+    assert.deepEqual(problems.map((p) => p.object), [`leveldb table ${listed[0]}`])
+    assert.match(problems[0].problem, /lists it with/)
+  })
+
   it('a missing MANIFEST: a lake error with a hint (was: none), and fsck --repair brings the dataset back', async () => {
     const before = await datasetState(dir)
     for (const f of fs.readdirSync(db())) if (f.startsWith('MANIFEST-')) fs.rmSync(path.join(db(), f))
