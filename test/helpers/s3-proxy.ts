@@ -4,6 +4,7 @@
 // faults a test aims at one request, and seeded random "chaos" (test/torture/s3-faults) that
 // answers 5xx, holds answers past the client's timeout, resets connections and cuts bodies short.
 import http from 'node:http'
+import {prng} from '../crash/cli.js'
 
 export interface ProxiedRequest {
   method: string
@@ -63,17 +64,6 @@ export interface ChaosReport {
   faults: Array<{kind: ChaosKind; method: string; key: string; query: string}>
 }
 
-/** mulberry32: the same seed, the same sequence (as test/torture/knobs.ts). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function emptyReport(): ChaosReport {
   return {requests: 0, injected: Object.fromEntries(CHAOS_KINDS.map(k => [k, 0])) as Record<ChaosKind, number>, faults: []}

@@ -4,20 +4,11 @@
 // left by a clone, status and log unchanged by a push), and never prints the credentials.
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import {createServer} from 'node:net'
 import {assertRefused, describeRun, useSandbox, type CliResult} from '../helpers/cli.js'
 import {csv} from '../helpers/fixtures.js'
 import {datasetState} from '../helpers/state.js'
-import {freshUrl, Lake, remoteBranch, s3Env, s3Server} from './helpers.js'
+import {freshUrl, Lake, remoteBranch, s3Env, s3Server, closedPort} from './helpers.js'
 
-/** A port nothing listens on: bound by us, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as {port: number}
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 // Distinctive credentials, to look for in the output.
 const SECRET_ENV = {AWS_ACCESS_KEY_ID: 'AKIALAKETESTKEY12345', AWS_SECRET_ACCESS_KEY: 'lake+test/secret+value+0123456789abcdef'}

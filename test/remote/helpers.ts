@@ -1,6 +1,7 @@
 // Shared by the remote scenario tests: one S3 test server (s3rver behind the conditional-write
 // proxy, test/helpers/s3.ts) for the whole run, started on first use and stopped after all tests,
 // and a small handle for running the real CLI in one directory with the S3 environment.
+import {createServer} from 'node:net'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -140,4 +141,13 @@ export async function remoteBranch(s3: S3TestServer, prefix: string, branch = 'm
   } finally {
     await store.close()
   }
+}
+
+/** A port nothing listens on: bound by us, then closed. */
+export async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as {port: number}
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }

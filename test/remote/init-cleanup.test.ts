@@ -3,19 +3,11 @@
 // wrote before failing. Proven by a snapshot of the whole sandbox (directories included) and a
 // listing of the S3 prefix, before and after; and a retry then works.
 import assert from 'node:assert/strict'
-import {createServer} from 'node:net'
 import {pathToFileURL} from 'node:url'
 import {assertRefused, useSandbox} from '../helpers/cli.js'
 import {snapshotDir} from '../crash/cli.js'
-import {freshUrl, Lake, listKeys, s3Env, s3Server} from './helpers.js'
+import {freshUrl, Lake, listKeys, s3Env, s3Server, closedPort} from './helpers.js'
 
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as {port: number}
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 describe('remote: a failed init --storage leaves nothing behind', function () {
   this.timeout(120_000)

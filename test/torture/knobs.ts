@@ -19,13 +19,4 @@ export function seed(): number {
 }
 
 /** A small deterministic PRNG (mulberry32): the same seed gives the same sequence. */
-export function prng(seedValue: number): () => number {
-  let a = seedValue >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export {prng} from '../crash/cli.js'
