@@ -35,6 +35,8 @@ const CASES: Case[] = [
   {name: 'csv: a cell of the wrong type for an existing tensor names file, line and tensor', args: ['add', 'badtype.csv'], exit: 1, code: 'INVALID_VALUE', names: ['badtype.csv', 'line 3', "'id'"]},
   {name: 'csv: a good file then a bad one stages nothing of the good one', args: ['add', 'more.csv', 'ragged.csv'], exit: 1, code: 'BAD_INPUT_FILE', names: ['ragged.csv', 'line 3'], hint: true},
   {name: 'csv: --key names a column the file lacks', args: ['add', 'more.csv', '--key', 'nope'], exit: 1, code: 'BAD_INPUT_FILE', names: ['more.csv', "'nope'"], hint: 'columns'},
+  {name: '--key with only a files input is a usage error', args: ['add', 'tree', '--format', 'files', '--key', 'id'], exit: 2, code: 'USAGE', names: ['--key', 'csv'], hint: 'matched by path'},
+  {name: '--key with an npy input beside a csv is a usage error', args: ['add', 'more.csv', 'emb.npy', '--key', 'id'], exit: 2, code: 'USAGE', names: ['--key'], hint: 'npy'},
   // JSONL
   {name: 'jsonl: malformed line names file and line', args: ['add', 'bad.jsonl'], exit: 1, code: 'BAD_INPUT_FILE', names: ['bad.jsonl', 'line 2'], hint: true},
   {name: 'jsonl: a line that is not an object names file and line', args: ['add', 'notobject.jsonl'], exit: 1, code: 'BAD_INPUT_FILE', names: ['notobject.jsonl', 'line 2'], hint: true},

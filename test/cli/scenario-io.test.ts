@@ -134,6 +134,33 @@ describe('cli scenario: add and export', function () {
     })
   })
 
+  describe('one add: a keyed csv update, a files directory and a keyed csv append in one change', () => {
+    let ds: Sandbox
+
+    before(() => {
+      ds = box().sub('one-add')
+      ds.write('v1/images/0.bin', 'zero')
+      ds.write('v1/images/1.bin', 'one')
+      ds.write('v1/meta.csv', csv(['id', 'label'], [[0, 10], [1, 11]]))
+      ds.write('v2/images/2.bin', 'two')
+      ds.write('upd.csv', csv(['id', 'label'], [[1, 21], [0, 10]]))
+      ds.write('app.csv', csv(['id', 'label'], [[2, 12]]))
+      ds.ok('init')
+      ds.ok('add', 'v1/images', '--format', 'files', '--prefix', 'v1')
+      ds.ok('add', 'v1/meta.csv')
+      ds.ok('commit', '-m', 'v1')
+    })
+
+    it('--key keys the tables, the directory is matched by path, one stage event for all', () => {
+      // 1 updated (id 1), id 0 unchanged, 1 file and 1 row appended
+      assert.deepEqual(ds.json('add', 'upd.csv', 'v2/images', 'app.csv', '--key', 'id', '--prefix', 'v2'), {added: 2, updated: 1, deleted: 0, tensors: ['content', 'id', 'label', 'path']})
+      ds.ok('commit', '-m', 'v2')
+      assert.deepEqual(ds.json('show', 'HEAD:label[0:3]').values, [10, 21, 12])
+      assert.deepEqual(ds.json('show', 'HEAD:path[0:3]').values, ['v1/0.bin', 'v1/1.bin', 'v2/2.bin'])
+      assert.deepEqual(ds.json('show', 'HEAD~1:label[0:2]').values, [10, 11])
+    })
+  })
+
   describe('npy: first axis = samples (objects stored elsewhere with --storage)', () => {
     let ds: Sandbox
     const embValues = [0, 0.5, 1, 1.5, 2, 2.5]

@@ -57,7 +57,11 @@ export async function add(repo: Repo, paths: string[], opts: AddOptions = {}): P
   // Resolve every input before staging anything: a missing file refuses the whole call.
   const inputs: {file: string; format: InputFormat}[] = []
   for (const p of paths) inputs.push({file: p, format: format === 'auto' ? await detectFormat(p) : (await statInput(p), format)})
-  if (opts.key && inputs.some((i) => i.format !== 'csv' && i.format !== 'jsonl')) throw new UsageError('--key works with csv and jsonl inputs')
+  // files inputs are upserts by path already, so they may come along; --key keys the tables
+  const keyed = (i: {format: InputFormat}) => i.format === 'csv' || i.format === 'jsonl' || i.format === 'files'
+  if (opts.key && (inputs.some((i) => !keyed(i)) || inputs.every((i) => i.format === 'files'))) {
+    throw new UsageError('--key works with csv and jsonl inputs', {hint: 'files inputs may come along (they are matched by path); imagefolder and npy inputs only append'})
+  }
   const tally: Tally = {added: 0, updated: 0, deleted: 0, tensors: new Set(), rows: 0}
   const chunkSize = repo.config.values['chunk.size']
   const ctx: ImportContext = {
@@ -94,28 +98,53 @@ function progress(ctx: ImportContext) {
   if (ctx.tally.rows % 256 === 0) ctx.opts.onProgress?.(ctx.tally.rows)
 }
 
-/** Reads a tensor's values at the base version, keyed by their text (for upserts by path or key). */
-async function positionsByValue(b: ChangeBuilder, tensor: string): Promise<Map<string, number>> {
+/**
+ * Reads a tensor's values at the base version, keyed by their text (for upserts by path or key).
+ * With `wanted`, only those keys are kept: an upsert of 100 rows into 1M then costs one column read
+ * and a numeric membership test per row, not a million strings in a map.
+ */
+async function positionsByValue(b: ChangeBuilder, tensor: string, wanted?: Set<string>): Promise<Map<string, number>> {
   const map = new Map<string, number>()
   const t = b.base.tensors[tensor]
-  if (!t) return map
+  if (!t || wanted?.size === 0) return map
+  const keep = (text: string, i: number) => {
+    if (!wanted || wanted.has(text)) map.set(text, i)
+  }
   // numeric keys (ids) in one column read: no per-row sample objects
   const column = t.meta.dtype === 'bool' ? undefined : await b.store.readScalarColumn(t, 0, t.length)
   if (column) {
+    const numbers = wanted && numericKeys(wanted)
     for (let i = 0; i < column.length; i++) {
       const x = column[i]
+      if (numbers && !numbers.has(x)) continue
       // the same text decodeSample's value gives: 64-bit ints as numbers when safe
-      map.set(typeof x === 'bigint' ? keyText(x >= MIN_SAFE && x <= MAX_SAFE ? Number(x) : x) : keyText(x), i)
+      keep(typeof x === 'bigint' ? keyText(x >= MIN_SAFE && x <= MAX_SAFE ? Number(x) : x) : keyText(x), i)
     }
     return map
   }
   const texts = await b.store.readTextColumn(t, 0, t.length)
   if (texts) {
-    for (let i = 0; i < texts.length; i++) map.set(texts[i], i)
+    for (let i = 0; i < texts.length; i++) keep(texts[i], i)
     return map
   }
-  for await (const {index, bytes} of b.store.readRange(t, 0, t.length)) map.set(keyText(decodeSample(t.meta, bytes)), index)
+  for await (const {index, bytes} of b.store.readRange(t, 0, t.length)) keep(keyText(decodeSample(t.meta, bytes)), index)
   return map
+}
+
+/**
+ * The wanted key texts as the numbers (and bigints) a numeric column holds, to skip non-matching
+ * rows without making their text; undefined when some key is not a plain number's text (NaN's
+ * "null", say), and every row's text must be made after all.
+ */
+function numericKeys(wanted: Set<string>): Set<number | bigint> | undefined {
+  const out = new Set<number | bigint>()
+  for (const k of wanted) {
+    const n = Number(k)
+    if (k === '' || String(n) !== k) return undefined
+    out.add(n)
+    if (Number.isInteger(n)) out.add(BigInt(k))
+  }
+  return out
 }
 
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
@@ -281,20 +310,29 @@ async function importTable(b: ChangeBuilder, ctx: ImportContext, file: string, f
     metas.set(name, b.meta(name))
   }
   samples.clear()
-  const positions = key && b.hasTensor(key) ? await positionsByValue(b, key) : new Map<string, number>()
+  const cell = ({line, record}: Row, name: string) => {
+    const raw = record[name]
+    const meta = metas.get(name)!
+    const where = {index: b.length(name), file, line}
+    if (format === 'csv') return parseCell(meta, String(raw ?? ''), where)
+    if (typeof raw === 'number' && Number.isInteger(raw) && !Number.isSafeInteger(raw)) {
+      throw new BadInputFileError(`${file} line ${line}: '${name}' holds an integer beyond 2^53 that JSON cannot carry exactly`, {hint: 'write it as a decimal string, e.g. "9007199254740993"'})
+    }
+    return raw === undefined ? missingValue(meta) : valueFromJson(meta, raw, where)
+  }
+  // The keys this file names, first: only their rows of the dataset need finding.
+  let positions = new Map<string, number>()
+  if (key && b.hasTensor(key)) {
+    const wanted = new Set<string>()
+    for await (const row of readRows(file, format)) wanted.add(keyText(cell(row, key)))
+    positions = await positionsByValue(b, key, wanted)
+  }
   const keysSeen = new Set<string>()
   // Pass 2: encode and stage every row.
-  for await (const {line, record} of readRows(file, format)) {
+  for await (const row of readRows(file, format)) {
+    const {line, record} = row
     const where = (name: string) => ({index: b.length(name), file, line})
-    const value = (name: string) => {
-      const raw = record[name]
-      const meta = metas.get(name)!
-      if (format === 'csv') return parseCell(meta, String(raw ?? ''), where(name))
-      if (typeof raw === 'number' && Number.isInteger(raw) && !Number.isSafeInteger(raw)) {
-        throw new BadInputFileError(`${file} line ${line}: '${name}' holds an integer beyond 2^53 that JSON cannot carry exactly`, {hint: 'write it as a decimal string, e.g. "9007199254740993"'})
-      }
-      return raw === undefined ? missingValue(meta) : valueFromJson(meta, raw, where(name))
-    }
+    const value = (name: string) => cell(row, name)
     if (key) {
       const k = keyText(value(key))
       if (keysSeen.has(k)) throw new BadInputFileError(`${file} line ${line}: key '${k}' appears twice`, {hint: `--key ${key} must be unique within a file`})
