@@ -106,6 +106,20 @@ describe('FsStore', () => {
     }
   })
 
+  it('keeps a descriptor open while a large (asynchronous) read uses it, even once evicted', async () => {
+    const small = new FsStore(join(root, 'evict'), {maxOpenFiles: 1})
+    try {
+      const objects = [0, 1].map(k => new Uint8Array(1024 * 1024).map((_, i) => (i * 7 + k) & 0xff))
+      await small.put('objects/00/a', objects[0])
+      await small.put('objects/00/b', objects[1])
+      // each read evicts the other file's descriptor while that one's read is still in flight
+      const reads = Array.from({length: 20}, (_, j) => small.getRange(`objects/00/${j % 2 ? 'b' : 'a'}`, 1000, 512 * 1024))
+      for (const [j, got] of (await Promise.all(reads)).entries()) assert.deepEqual(got, objects[j % 2].subarray(1000, 1000 + 512 * 1024))
+    } finally {
+      await small.close()
+    }
+  })
+
   it('takes over a stale lock left by a crashed writer', async () => {
     const {etag} = await store.put('refs/main', bytesOf('1'))
     const lock = join(root, 'refs', '.lake-lock-main')

@@ -7,7 +7,7 @@
 // outside `immutablePrefixes`), holds the key's lock, so a compare-and-swap never interleaves with
 // another write to the same key.
 import {randomBytes} from 'node:crypto'
-import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, read, readSync} from 'node:fs'
 import {link, mkdir, open, readFile, rename, rmdir, stat, unlink, utimes, type FileHandle} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -101,7 +101,7 @@ export class FsStore extends BaseStore {
 
   protected async _getRange(key: string, offset: number, length: number): Promise<Uint8Array | null> {
     try {
-      return await this.handles.use(this.pathOf(key), !this.isImmutable(key), handle => readExactly(handle, offset, length))
+      return await this.handles.use(this.pathOf(key), !this.isImmutable(key), fd => readExactly(fd, offset, length))
     } catch (err) {
       throw this.failure('read', key, err)
     }
@@ -302,25 +302,26 @@ function asBytes(buffer: Buffer): Uint8Array {
 }
 
 /** `length` bytes at `offset`, or null when the file is shorter. */
-async function readExactly(handle: FileHandle, offset: number, length: number): Promise<Uint8Array | null> {
-  const out = new Uint8Array(length)
-  // small reads (one image of a chunk) synchronously, on the handle's fd: a thread-pool round trip
-  // costs several times a page-cache read of a few KB
-  if (length <= SYNC_READ_MAX && length > 0) {
-    for (let filled = 0; filled < length; ) {
-      const bytesRead = readSync(handle.fd, out, filled, length - filled, offset + filled)
-      if (bytesRead === 0) return null
-      filled += bytesRead
-    }
-    return out
-  }
+async function readExactly(fd: number, offset: number, length: number): Promise<Uint8Array | null> {
+  // not zero-filled: every byte is read over (a short file returns null); zeroing costs as much
+  // as the read, and new zeroed memory costs a page fault per 4 KB on some virtual machines
+  const buffer = Buffer.allocUnsafeSlow(length)
+  const out = new Uint8Array(buffer.buffer, buffer.byteOffset, length)
+  // small reads (one image of a chunk) synchronously: a thread-pool round trip costs several
+  // times a page-cache read of a few KB
+  const sync = length <= SYNC_READ_MAX
   for (let filled = 0; filled < length; ) {
-    const {bytesRead} = await handle.read(out, filled, length - filled, offset + filled)
+    const bytesRead = sync ? readSync(fd, out, filled, length - filled, offset + filled) : await readAsync(fd, out, filled, length - filled, offset + filled)
     if (bytesRead === 0) return null
     filled += bytesRead
   }
-  if (length === 0 && (await handle.stat()).size < offset) return null
+  if (length === 0 && fstatSync(fd).size < offset) return null
   return out
+}
+
+/** fs.read as a promise (FileHandle.read would need a FileHandle, opened through the thread pool). */
+function readAsync(fd: number, into: Uint8Array, at: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, into, at, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))))
 }
 
 /** The whole file when it is at most `max` bytes, read without the thread pool; null when larger. */
