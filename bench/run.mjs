@@ -392,12 +392,17 @@ async function checkMerge(d, Dataset, what) {
   } finally { await ds.close(); }
 }
 
-/** Counts the object reads and writes (index nodes, roots, commits) a Repo makes; for diagnosis. */
+/**
+ * Counts the object reads and writes (index nodes, roots, commits; chunks read whole) a Repo
+ * makes; for diagnosis. Index nodes are read with getUnverified (the index re-hashes them).
+ */
 function countObjects(repo) {
   const c = { read: 0, written: 0 };
   const get = repo.objects.get.bind(repo.objects);
   const put = repo.objects.put.bind(repo.objects);
   repo.objects.get = (...a) => { c.read++; return get(...a); };
+  const getUnverified = repo.objects.getUnverified?.bind(repo.objects);
+  if (getUnverified) repo.objects.getUnverified = (...a) => { c.read++; return getUnverified(...a); };
   repo.objects.put = (...a) => { c.written++; return put(...a); };
   return c;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {buildIndex, diffIndexes, editIndex, type IndexEntry} from '../../src/core/index/index.js'
 import {DEEP, MemoryNodeIO, location, makeEntries, makeEntry, treeDepth} from './helpers.js'
-import {modelDiff} from './model.js'
+import {applyEdits, modelDiff} from './model.js'
 
 describe('index diff', () => {
   it('is empty for equal roots, and reads nothing', async () => {
@@ -68,5 +68,58 @@ describe('index diff', () => {
       assert.ok(io.reads <= 4 * (k + 1) * depth, `diff of ${k} changes read ${io.reads} nodes, depth ${depth}`)
       assert.ok(editReads <= 3 * (k + 1) * depth, `edit of ${k} changes read ${editReads} nodes, depth ${depth}`)
     }
+  })
+
+  it('matches the model for edits of one tree: updates, deletes (boundaries too), appends (property)', async () => {
+    // Deleting a boundary entry merges a node into its neighbour, so the two trees' children stop
+    // lining up one to one: the side-by-side walk must find its way back or leave it to hash sets.
+    const serials = fc.uniqueArray(fc.integer({min: 0, max: 100_000}), {minLength: 1, maxLength: 300})
+    const edit = fc.record({
+      updates: fc.uniqueArray(fc.nat(), {maxLength: 20}),
+      deletes: fc.uniqueArray(fc.nat(), {maxLength: 20}),
+      appends: fc.uniqueArray(fc.integer({min: 100_001, max: 200_000}), {maxLength: 10}),
+    })
+    await fc.assert(
+      fc.asyncProperty(serials, edit, fc.integer({min: 1, max: 3}), async (ss, e, bits) => {
+        const params = {leafBits: bits, nodeBits: bits}
+        const io = new MemoryNodeIO()
+        const a = ss.map(s => makeEntry(s))
+        const edits = {
+          updates: new Map(e.updates.map(p => p % a.length).map(p => [p, location(makeEntry(ss[p], 1))])),
+          deletes: e.deletes.map(p => p % a.length),
+          appends: e.appends.map(s => makeEntry(s)),
+        }
+        const ra = await buildIndex(io, a, params)
+        const rb = await editIndex(io, ra.root, edits, params)
+        const b = applyEdits(a, edits)
+        assert.deepEqual(await diffIndexes(io, ra.root, rb.root), modelDiff(a, b))
+        assert.deepEqual(await diffIndexes(io, rb.root, ra.root), modelDiff(b, a))
+      }),
+      {numRuns: Number(process.env.INDEX_PROPERTY_RUNS ?? 150)},
+    )
+  })
+
+  it('reads for the same change in a 20x larger tree only the one more level', async () => {
+    // 64 entries a leaf and 64 children a node: 20k entries are 3 levels, 400k are 4.
+    const params = {leafBits: 6, nodeBits: 6}
+    const k = 20
+    const readsAt = async (n: number) => {
+      const io = new MemoryNodeIO()
+      const base = await buildIndex(io, makeEntries(n), params)
+      const positions = Array.from({length: k}, (_, i) => Math.floor(((i + 0.5) * n) / k))
+      const edited = await editIndex(io, base.root, {updates: new Map(positions.map(p => [p, location(makeEntry(p, 5))])), appends: [makeEntry(n)]}, params)
+      io.resetCounts()
+      const diff = await diffIndexes(io, base.root, edited.root)
+      assert.deepEqual(diff, {added: [n], updated: positions, deleted: []})
+      return {reads: io.reads, depth: await treeDepth(io, base.root)}
+    }
+    const small = await readsAt(20_000)
+    const large = await readsAt(400_000)
+    assert.deepEqual([small.depth, large.depth], [3, 4])
+    // Per side: a leaf per update, the appended-to leaf, and their ancestors (at most one per
+    // change per level, and the root). 20x the data adds the one level: at most one more node
+    // per change per side, not 20x the reads.
+    for (const {reads, depth} of [small, large]) assert.ok(reads <= 2 * ((k + 1) * (depth - 1) + 1), `${reads} reads at depth ${depth}`)
+    assert.ok(large.reads <= small.reads + 2 * (k + 1), `${small.reads} -> ${large.reads} reads`)
   })
 })

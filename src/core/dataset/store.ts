@@ -4,7 +4,7 @@ import {crc32} from 'node:zlib'
 import {LRUCache} from 'lru-cache'
 import {sha256hex} from '../hash.js'
 import {CorruptObjectError, IndexOutOfRangeError, UnknownTensorError} from '../errors.js'
-import {CHUNK_HEADER_BYTES, chunkPayload, rawSampleByteRange} from '../format/chunk.js'
+import {CHUNK_HEADER_BYTES, chunkPayload, parseChunkHeader, rawSampleByteRange} from '../format/chunk.js'
 import {checksumWorker} from '../checksum-worker.js'
 import {dtypeInfo, typedArrayFromLittleEndian, type NumericDtype, type TypedArray} from '../format/dtype.js'
 import {decodeSample, isNumericHtype, type SampleValue} from '../format/sample.js'
@@ -14,6 +14,7 @@ import type {LeafNode} from '../index/node.js'
 import type {ObjectDb} from '../storage/objects.js'
 import {decodeCommit, encodeCommit, type Commit} from '../version/commit.js'
 import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} from './version-root.js'
+import {ownedCopy, ScanBuffers} from './scan-buffers.js'
 
 export class DataStore {
   readonly nodes: NodeIO
@@ -24,7 +25,9 @@ export class DataStore {
   })
 
   constructor(readonly objects: ObjectDb, readonly rangeReads: boolean) {
-    this.nodes = cachedNodeIO({read: (h) => objects.get(h), write: (b) => objects.put(b)})
+    // Index nodes are re-hashed and cached decoded by the index (index/cache.ts): reading them
+    // through ObjectDb.get would hash each a second time and keep a second, raw copy.
+    this.nodes = cachedNodeIO({read: (h) => objects.getUnverified(h), write: (b) => objects.put(b)})
   }
 
   async putRoot(root: VersionRoot): Promise<string> {
@@ -103,12 +106,27 @@ export class DataStore {
   }
 
   /**
-   * A chunk's payload for a scan of `parts`, with every sample of them checked: a large chunk's
-   * crcs are checked on the crc worker while the scan reads on, when its bytes can be handed over.
+   * A chunk's payload for a scan of `parts`. On a store that reads into the caller's buffers (local
+   * files), the bytes of a large raw chunk that the parts need are read into one of the scan's
+   * `buffers` and left unverified (`pooled`): readers check each sample's crc as they use it. Else
+   * every sample is checked here: a large chunk's crcs on the crc worker while the scan reads on,
+   * when its bytes can be handed over.
    */
-  private async scanPayload(t: TensorState, first: number, chunk: string, parts: LeafSlice[]): Promise<Payload> {
+  private async scanPayload(t: TensorState, first: number, chunk: string, parts: LeafSlice[], buffers: ScanBuffers): Promise<Payload> {
     const cached = this.payloads.get(chunk)
     if (cached) return cached
+    if (t.meta.chunkCompression === 'none' && this.rangeReads && this.objects.store.supports.readInto) {
+      let end = 0
+      for (const {leaf, from, to} of parts) for (let j = from; j < to; j++) end = Math.max(end, leaf.offsets[j] + leaf.lengths[j])
+      const objectBytes = CHUNK_HEADER_BYTES + end
+      if (objectBytes > HASHED_CHUNK_MAX) {
+        const buffer = buffers.take(objectBytes)
+        const object = await this.objects.getRange(chunk, 0, objectBytes, buffer)
+        // raw as its tensor says (an lz4 chunk cannot be read in part): else the whole-chunk path
+        if (parseChunkHeader(object, chunk).codec === 'raw') return {bytes: object.subarray(CHUNK_HEADER_BYTES), verified: false, pooled: buffer}
+        buffers.give(buffer)
+      }
+    }
     const payload = await this.readPayload(chunk)
     const {bytes} = payload
     // the worker takes the whole buffer: only when it holds nothing but this chunk object
@@ -170,7 +188,9 @@ export class DataStore {
     for await (const {parts, payload} of this.chunkGroups(t, start, end, opts)) {
       for (const {leaf, from, to} of parts) {
         for (let j = from; j < to; j++) {
-          yield {index, bytes: checkedSlice(t, index, leaf, j, payload)}
+          // a scan buffer is reused once the scan moves on: its samples go out as copies, checked
+          // there (the copy is in cache, and the crc sees the very bytes returned)
+          yield {index, bytes: payload.pooled ? checkedCopy(t, index, leaf, j, payload) : checkedSlice(t, index, leaf, j, payload)}
           index++
         }
       }
@@ -253,6 +273,7 @@ export class DataStore {
       throw new IndexOutOfRangeError(`range ${start}:${end} is out of range for tensor '${t.meta.name}' (length ${t.length})`)
     }
     const prefetch = Math.max(1, opts.prefetch ?? this.objects.store.readAhead)
+    const buffers = new ScanBuffers()
     const iterator = groupByChunk(readLeafSlices(this.nodes, t.index, start, end))[Symbol.asyncIterator]()
     const inflight: {read: Promise<{parts: LeafSlice[]; payload: Payload}>; bytes: number}[] = []
     let inflightBytes = 0
@@ -265,7 +286,7 @@ export class DataStore {
         return
       }
       const {chunk, parts} = next.value
-      const read = this.scanPayload(t, first, chunk, parts).then((payload) => ({parts, payload}))
+      const read = this.scanPayload(t, first, chunk, parts, buffers).then((payload) => ({parts, payload}))
       let bytes = 0
       for (const p of parts) {
         first += p.to - p.from
@@ -284,6 +305,8 @@ export class DataStore {
       inflightBytes -= bytes
       while (room()) await pull()
       yield group
+      // the consumer is done with this group's bytes (readers copy out what they hand on)
+      if (group.payload.pooled) buffers.give(group.payload.pooled)
     }
   }
 }
@@ -292,6 +315,8 @@ export class DataStore {
 interface Payload {
   bytes: Uint8Array
   verified: boolean
+  /** The scan buffer `bytes` live in: reused once the scan moves past this chunk (never verified). */
+  pooled?: Uint8Array
 }
 
 export interface ScanOptions {
@@ -316,6 +341,19 @@ function checkedSlice(t: TensorState, index: number, leaf: LeafNode, j: number, 
   const length = leaf.lengths[j]
   const bytes = payload.bytes.subarray(offset, offset + length)
   if (bytes.byteLength !== length || (!payload.verified && crc32(bytes) >>> 0 !== leaf.crcAt(j) >>> 0)) {
+    throw new CorruptObjectError(`sample ${index} of tensor '${t.meta.name}' in chunk ${leaf.chunkAt(j)} does not match its checksum`, {
+      hint: "run 'lake fsck' to find every damaged object",
+    })
+  }
+  return bytes
+}
+
+/** checkedSlice's sample as a copy of its own (from a scan buffer that will be reused), checked on the copy. */
+function checkedCopy(t: TensorState, index: number, leaf: LeafNode, j: number, payload: Payload): Uint8Array {
+  const offset = leaf.offsets[j]
+  const length = leaf.lengths[j]
+  const bytes = ownedCopy(payload.bytes.subarray(offset, offset + length))
+  if (bytes.byteLength !== length || crc32(bytes) >>> 0 !== leaf.crcAt(j) >>> 0) {
     throw new CorruptObjectError(`sample ${index} of tensor '${t.meta.name}' in chunk ${leaf.chunkAt(j)} does not match its checksum`, {
       hint: "run 'lake fsck' to find every damaged object",
     })

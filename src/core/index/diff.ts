@@ -4,7 +4,7 @@
 // entries makes O(k) nodes differ per level. The entries of differing leaves are then matched by
 // sample id. Requires sample ids to be unique within an index (the ids are random 64-bit).
 import {loadChild, loadNode} from './cache.js'
-import {INNER_KIND, type IndexNode, type LeafNode} from './node.js'
+import {INNER_KIND, type IndexNode, type InnerNode, type LeafNode} from './node.js'
 import type {NodeIO, NodeRef} from './types.js'
 
 export interface IndexDiff {
@@ -52,26 +52,104 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return results
 }
 
-/** Replaces the subtrees at `level` by their children; leaves go to `leaves` instead. */
-async function expand(io: NodeIO, frontier: Placed[], level: number, leaves: PlacedLeaf[]): Promise<Placed[]> {
-  const kept = frontier.filter(p => p.ref.level !== level)
-  const opened = frontier.filter(p => p.ref.level === level)
-  const nodes = await mapLimited(opened, PARALLEL_READS, p => (p.node ? Promise.resolve(p.node) : loadChild(io, p.ref)))
-  opened.forEach((p, i) => {
-    const node = nodes[i]
-    if (node.kind === INNER_KIND) {
-      for (let k = 0; k < node.children.length; k++) kept.push({ref: node.childRef(k), start: p.start + node.startOf(k)})
-    } else {
-      leaves.push({leaf: node, start: p.start})
-    }
-  })
-  return kept
+/** One side after opening the subtrees of one level. */
+interface Opened {
+  /** Subtrees of lower levels, not opened yet (the side's tree is taller, or they are leaves). */
+  kept: Placed[]
+  /** Inner nodes opened at this level, with the position of their first entry. */
+  inner: {node: InnerNode; start: number}[]
 }
 
-function dropShared(a: Placed[], b: Placed[]): [Placed[], Placed[]] {
-  const inA = new Set(a.map(p => p.ref.hash))
-  const inB = new Set(b.map(p => p.ref.hash))
-  return [a.filter(p => !inB.has(p.ref.hash)), b.filter(p => !inA.has(p.ref.hash))]
+/** Reads the subtrees at `level`; leaves go to `leaves`, inner nodes are returned to be split. */
+async function open(io: NodeIO, frontier: Placed[], level: number, leaves: PlacedLeaf[]): Promise<Opened> {
+  const kept: Placed[] = []
+  const opened: Placed[] = []
+  for (const p of frontier) (p.ref.level === level ? opened : kept).push(p)
+  const nodes = await mapLimited(opened, PARALLEL_READS, p => (p.node ? Promise.resolve(p.node) : loadChild(io, p.ref)))
+  const inner: Opened['inner'] = []
+  opened.forEach((p, i) => {
+    const node = nodes[i]
+    if (node.kind === INNER_KIND) inner.push({node, start: p.start})
+    else leaves.push({leaf: node, start: p.start})
+  })
+  return {kept, inner}
+}
+
+/** Every subtree one side holds after opening a level, in position order, by hash. */
+class Holdings {
+  readonly hashes: string[] = []
+  /** Per hash: index into `kept`, or -1 - index into `inner`. */
+  private readonly owners: number[] = []
+  /** Per hash held by an inner node: the child slot. */
+  private readonly slots: number[] = []
+
+  constructor(private readonly side: Opened) {
+    // Kept subtrees are of lower levels than the opened ones: they come first only when the two
+    // trees differ in height, where alignment is poor anyway and the hash sets below take over.
+    side.kept.forEach((p, i) => {
+      this.hashes.push(p.ref.hash)
+      this.owners.push(i)
+      this.slots.push(0)
+    })
+    side.inner.forEach(({node}, m) => {
+      for (let k = 0; k < node.children.length; k++) {
+        this.hashes.push(node.children[k])
+        this.owners.push(-1 - m)
+        this.slots.push(k)
+      }
+    })
+  }
+
+  placed(i: number): Placed {
+    const owner = this.owners[i]
+    if (owner >= 0) return this.side.kept[owner]
+    const {node, start} = this.side.inner[-1 - owner]
+    const k = this.slots[i]
+    return {ref: node.childRef(k), start: start + node.startOf(k)}
+  }
+}
+
+/** How far ahead a lost alignment is looked for (a deleted boundary merges a few nodes into one). */
+const RESYNC_WINDOW = 4
+
+/**
+ * Drops the subtrees both sides hold and returns each side's next frontier. A changed inner node
+ * shares almost all of its ~256 children with its counterpart, in the same order, so the two
+ * sequences are walked side by side and equal hashes dropped pairwise, without hashing or an
+ * object per child; only what does not line up is matched through hash sets. The outcome is the
+ * same as matching everything by set: a hash occurs at most once on a side (its entries' ids are
+ * unique in the tree), so a pair dropped in the walk could not have matched anything else.
+ */
+function unshared(a: Holdings, b: Holdings): [Placed[], Placed[]] {
+  const [x, y] = [a.hashes, b.hashes]
+  const restA: number[] = []
+  const restB: number[] = []
+  let i = 0
+  let j = 0
+  walk: while (i < x.length && j < y.length) {
+    if (x[i] === y[j]) {
+      i++
+      j++
+      continue
+    }
+    for (let d = 1; d <= RESYNC_WINDOW; d++) {
+      if (i + d < x.length && x[i + d] === y[j]) {
+        while (d-- > 0) restA.push(i++)
+        continue walk
+      }
+      if (j + d < y.length && x[i] === y[j + d]) {
+        while (d-- > 0) restB.push(j++)
+        continue walk
+      }
+    }
+    restA.push(i++)
+    restB.push(j++)
+  }
+  while (i < x.length) restA.push(i++)
+  while (j < y.length) restB.push(j++)
+  const inA = new Set(restA.map(k => x[k]))
+  const inB = new Set(restB.map(k => y[k]))
+  return [restA.filter(k => !inB.has(x[k])).map(k => a.placed(k)), restB.filter(k => !inA.has(y[k])).map(k => b.placed(k))]
 }
 
 /** The differing leaves of one side as one sequence of entries in position order. */
@@ -113,8 +191,27 @@ class EntryCursor {
   }
 }
 
-function sameLocation(x: LeafNode, i: number, y: LeafNode, j: number): boolean {
-  return x.offsets[i] === y.offsets[j] && x.lengths[i] === y.lengths[j] && x.crcAt(i) === y.crcAt(j) && x.chunkAt(i) === y.chunkAt(j)
+/**
+ * Compares entry locations of two leaves. Chunks are compared by chunk-table slot through a map
+ * made once per pair of leaves: the entries of a changed leaf are mostly unchanged, and comparing
+ * their 64-character chunk hashes one by one was the larger part of matching them.
+ */
+class LocationMatcher {
+  private x?: LeafNode
+  private y?: LeafNode
+  /** Slot in y's chunk table of each chunk of x's (-1: not in y). */
+  private slots = new Int32Array(0)
+
+  same(x: LeafNode, i: number, y: LeafNode, j: number): boolean {
+    if (x.offsets[i] !== y.offsets[j] || x.lengths[i] !== y.lengths[j] || x.crcAt(i) !== y.crcAt(j)) return false
+    if (x !== this.x || y !== this.y) {
+      const inY = new Map(y.chunkTable.map((chunk, t) => [chunk, t]))
+      this.slots = Int32Array.from(x.chunkTable, chunk => inY.get(chunk) ?? -1)
+      this.x = x
+      this.y = y
+    }
+    return this.slots[x.chunkOf[i]] === y.chunkOf[j]
+  }
 }
 
 /**
@@ -128,13 +225,15 @@ function matchEntries(leavesA: PlacedLeaf[], leavesB: PlacedLeaf[], diff: IndexD
   const b = new EntryCursor(leavesB)
   const parkedA = new Map<bigint, Parked>()
   const parkedB = new Map<bigint, Parked>()
+  const locations = new LocationMatcher()
   const matched = (x: Parked, y: Parked) => {
-    if (!sameLocation(x.leaf, x.j, y.leaf, y.j)) diff.updated.push(y.position)
+    if (!locations.same(x.leaf, x.j, y.leaf, y.j)) diff.updated.push(y.position)
   }
   const here = (c: EntryCursor): Parked => ({leaf: c.leaf, j: c.slot, position: c.position})
   while (!a.done || !b.done) {
     if (!a.done && !b.done && a.leaf.sameIdAt(a.slot, b.leaf, b.slot)) {
-      matched(here(a), here(b))
+      // the common case, taken for almost every entry: no objects made
+      if (!locations.same(a.leaf, a.slot, b.leaf, b.slot)) diff.updated.push(b.position)
       a.next()
       b.next()
       continue
@@ -184,11 +283,12 @@ export async function diffIndexes(io: NodeIO, rootA: string, rootB: string): Pro
   let b = [place(nodeB, rootB)]
   const leavesA: PlacedLeaf[] = []
   const leavesB: PlacedLeaf[] = []
-  for (;;) {
-    ;[a, b] = dropShared(a, b)
-    if (a.length === 0 && b.length === 0) break
+  // The roots differ (checked above); each round opens the highest level left on either side and
+  // keeps, of what the opened nodes point at, only the subtrees the other side does not hold.
+  while (a.length > 0 || b.length > 0) {
     const level = highestLevel(a, highestLevel(b, 0))
-    ;[a, b] = await Promise.all([expand(io, a, level, leavesA), expand(io, b, level, leavesB)])
+    const [openedA, openedB] = await Promise.all([open(io, a, level, leavesA), open(io, b, level, leavesB)])
+    ;[a, b] = unshared(new Holdings(openedA), new Holdings(openedB))
   }
   matchEntries(leavesA, leavesB, diff)
   const byNumber = (x: number, y: number) => x - y
