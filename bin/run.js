@@ -18,12 +18,13 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
     else if (/^(-C.+|--dir=.*)$/.test(args[0])) moved.push(...args.splice(0, 1))
     else break
   }
-  // dist/lake.mjs (npm run build bundles it) starts ~150 ms faster than oclif from node_modules.
-  // LAKE_NO_BUNDLE=1 runs the unbundled modules (to compare, or to debug with source maps).
-  const bundle = process.env.LAKE_NO_BUNDLE ? undefined : await import('../dist/lake.mjs').catch((e) => {
-    if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('lake.mjs')) throw e
-  })
-  if (bundle) await bundle.main([...args, ...moved], fileURLToPath(new URL('..', import.meta.url)))
+  // dist/lake.cjs (npm run build bundles it) starts ~150 ms faster than oclif from node_modules.
+  // LAKE_NO_BUNDLE=1 runs the unbundled modules (to compare, or to debug with source maps);
+  // LAKE_NO_CODE_CACHE=1 the bundle without its code cache.
+  const {loadBundle} = await import('./bundle.js')
+  const dist = fileURLToPath(new URL('../dist', import.meta.url))
+  const bundle = process.env.LAKE_NO_BUNDLE ? undefined : loadBundle(dist, {useCache: !process.env.LAKE_NO_CODE_CACHE})
+  if (bundle) await bundle.exports.main([...args, ...moved], fileURLToPath(new URL('..', import.meta.url)))
   else {
     const {execute} = await import('@oclif/core')
     await execute({dir: import.meta.url, args: [...args, ...moved]})

@@ -33,7 +33,7 @@ describe('oclif.manifest.json is fresh', function () {
   it('src/cli/commands.ts registers every command (explicit discovery and the bundle read it)', async () => {
     const {COMMANDS} = await import('../../src/cli/commands.js')
     assert.deepEqual(Object.keys(COMMANDS).sort(), commandIdsFromSource(), 'add the new command to src/cli/commands.ts')
-    assert.ok(fs.existsSync(path.join(REPO_ROOT, 'dist', 'lake.mjs')), "dist/lake.mjs (the bundled CLI bin/run.js starts) is missing: run 'npm run build'")
+    assert.ok(fs.existsSync(path.join(REPO_ROOT, 'dist', 'lake.cjs')), "dist/lake.cjs (the bundled CLI bin/run.js starts) is missing: run 'npm run build'")
   })
 
   it('has the version of package.json', () => {
