@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import {join} from 'node:path'
 import {csvHeader, readCsv} from '../../src/core/io/csv.js'
 import {collect, put, rejectsLake, useTempDir} from './helpers.js'
@@ -85,6 +86,26 @@ describe('io/csv', () => {
       assert.equal(row.record.n, '0')
       break
     }
+  })
+
+  it('small plain files split directly give what csv-parse gives: the same rows, lines and errors', async () => {
+    const dir = tmp()
+    let n = 0
+    const piece = fc.constantFrom('a', 'b', '1', ' ', ',', ',', '\n', '\n', '\n\n', '"', '\r\n', '\t', '\uFEFF', 'é', '__proto__')
+    const outcome = async (file: string, plain: boolean) => {
+      try {
+        return {rows: await collect(readCsv(file, {plain, maxRecordBytes: 12 + (n % 3) * 40}))}
+      } catch (err) {
+        return {error: (err as Error).message}
+      }
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, {maxLength: 40}), fc.boolean(), async (pieces, bom) => {
+        const file = await put(dir, `p${n++}.csv`, (bom ? '\uFEFF' : '') + pieces.join(''))
+        assert.deepEqual(await outcome(file, true), await outcome(file, false))
+      }),
+      {numRuns: 300},
+    )
   })
 
   describe('errors name the file and the line', () => {
