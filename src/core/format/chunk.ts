@@ -3,14 +3,15 @@
 //   bytes 0-3  magic 'LKCH'
 //   byte  4    chunk format version (1)
 //   byte  5    codec: 0 = raw payload, 1 = lz4 block (LZ4 block format preceded by the
-//              uncompressed length as u32 little-endian, as lz4-napi's compressSync writes it)
+//              uncompressed length as u32 little-endian, as lz4-napi's compressSync writes it;
+//              small payloads are encoded by lz4-block.ts, in the same format)
 //   bytes 6-7  reserved, zero in version 1
 //   bytes 8-   payload
 //
 // Samples are addressed by (offset, length) in the uncompressed payload; the per-version index
 // stores those, so a chunk needs no table of its own. A raw chunk can serve one sample with a
 // ranged read (rawSampleByteRange); an lz4 chunk must be read and decompressed whole.
-import {decodeLz4Block} from './lz4-block.js'
+import {decodeLz4Block, encodeLz4Block} from './lz4-block.js'
 import {createRequire} from 'node:module'
 
 // lz4-napi is a native module: load it on first use, so commands that never touch an lz4 chunk
@@ -18,7 +19,17 @@ import {createRequire} from 'node:module'
 type Lz4 = {compressSync(b: Uint8Array): Buffer; uncompressSync(b: Uint8Array): Buffer}
 let lz4: Lz4 | undefined
 const loadLz4 = (): Lz4 => (lz4 ??= createRequire(import.meta.url)('lz4-napi') as Lz4)
-const compressSync = (b: Uint8Array) => loadLz4().compressSync(b)
+// Payloads up to this size are encoded in JavaScript too: a commit of a few hundred labels then
+// never loads the addon (~15–40 ms of dlopen per process).
+const JS_LZ4_COMPRESS_MAX = 256 * 1024
+const compressSync = (b: Uint8Array): Uint8Array => {
+  if (b.length > JS_LZ4_COMPRESS_MAX) return loadLz4().compressSync(b)
+  const block = encodeLz4Block(b)
+  const out = new Uint8Array(4 + block.length)
+  new DataView(out.buffer).setUint32(0, b.length, true)
+  out.set(block, 4)
+  return out
+}
 const uncompressSync = (b: Uint8Array) => loadLz4().uncompressSync(b)
 // Payloads up to this size are decoded in JavaScript (lz4-block.ts): no addon load for small chunks.
 const JS_LZ4_MAX = 1024 * 1024

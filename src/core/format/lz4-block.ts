@@ -48,3 +48,60 @@ export function decodeLz4Block(src: Uint8Array, size: number): Uint8Array {
   if (d !== size) throw new Error(`decoded ${d} bytes, expected ${size}`)
   return out
 }
+
+// The encoder's limits, from the LZ4 block format: the last match starts at least 12 bytes before
+// the end, the last 5 bytes are literals, a match is at least 4 bytes and at most 65535 back.
+const MF_LIMIT = 12
+const LAST_LITERALS = 5
+const MIN_MATCH = 4
+const MAX_OFFSET = 65535
+const HASH_LOG = 14
+
+/**
+ * Encodes `src` as one LZ4 block (greedy, one hash table of 4-byte sequences: lz4's fast level),
+ * for small payloads, where loading the native addon would cost more than the compression. Any
+ * LZ4 decoder reads it (lz4-napi's, decodeLz4Block); the bytes need not equal lz4-napi's.
+ */
+export function encodeLz4Block(src: Uint8Array): Uint8Array {
+  const n = src.length
+  const out = new Uint8Array(n + Math.ceil(n / 255) + 16) // LZ4_compressBound
+  const table = new Int32Array(1 << HASH_LOG).fill(-1)
+  const read32 = (i: number) => src[i] | (src[i + 1] << 8) | (src[i + 2] << 16) | (src[i + 3] << 24)
+  let d = 0
+  let anchor = 0
+  const writeLength = (rest: number) => {
+    for (; rest >= 255; rest -= 255) out[d++] = 255
+    out[d++] = rest
+  }
+  for (let s = 0; s <= n - MF_LIMIT; ) {
+    const seq = read32(s)
+    const h = Math.imul(seq, 2654435761) >>> (32 - HASH_LOG)
+    let ref = table[h]
+    table[h] = s
+    if (ref < 0 || s - ref > MAX_OFFSET || read32(ref) !== seq) {
+      s++
+      continue
+    }
+    let e = s + MIN_MATCH
+    for (let f = ref + MIN_MATCH; e < n - LAST_LITERALS && src[e] === src[f]; ) e++, f++
+    while (s > anchor && ref > 0 && src[s - 1] === src[ref - 1]) s--, ref-- // extend backwards
+    const literals = s - anchor
+    const match = e - s - MIN_MATCH
+    out[d++] = (Math.min(literals, 15) << 4) | Math.min(match, 15)
+    if (literals >= 15) writeLength(literals - 15)
+    out.set(src.subarray(anchor, s), d)
+    d += literals
+    const offset = s - ref
+    out[d++] = offset & 255
+    out[d++] = offset >>> 8
+    if (match >= 15) writeLength(match - 15)
+    anchor = s = e
+    if (e - 2 <= n - MF_LIMIT) table[Math.imul(read32(e - 2), 2654435761) >>> (32 - HASH_LOG)] = e - 2
+  }
+  const literals = n - anchor
+  out[d++] = Math.min(literals, 15) << 4
+  if (literals >= 15) writeLength(literals - 15)
+  out.set(src.subarray(anchor), d)
+  d += literals
+  return out.subarray(0, d)
+}
