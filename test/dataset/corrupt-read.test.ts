@@ -72,7 +72,7 @@ describe('reading corrupted chunks', function () {
     }
     await ds.close()
   })
-  it('large raw chunks (crcs checked on the worker during scans): the damaged sample fails the scan, named; the rest reads', async () => {
+  it('large raw chunks (crcs checked per sample during scans): the damaged sample fails the scan, named; the rest reads', async () => {
     let ds = await Dataset.init(dir)
     await ds.createTensor('blob', {htype: 'binary'})
     const samples = Array.from({length: 40}, (_, i) => randomBytes(48_000 + i))
@@ -103,7 +103,7 @@ describe('reading corrupted chunks', function () {
     await ds.close()
   })
 
-  it('a scan of large raw chunks returns every sample intact (worker round trip keeps the bytes)', async () => {
+  it('a scan of large raw chunks returns every sample intact (scan buffers reused, samples copied out)', async () => {
     const ds = await Dataset.init(dir)
     await ds.createTensor('blob', {htype: 'binary'})
     const samples = Array.from({length: 120}, (_, i) => randomBytes(30_000 + 17 * i))

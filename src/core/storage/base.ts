@@ -17,7 +17,7 @@ export abstract class BaseStore implements ObjectStore {
 
   protected abstract _get(key: string): Promise<Uint8Array>
   /** Called with a valid range; returns null when the object is shorter than offset + length. */
-  protected abstract _getRange(key: string, offset: number, length: number): Promise<Uint8Array | null>
+  protected abstract _getRange(key: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array | null>
   protected abstract _put(key: string, bytes: Uint8Array, opts: PutOptions): Promise<{etag: string}>
   protected abstract _exists(key: string): Promise<boolean>
   protected abstract _touch(key: string): Promise<boolean>
@@ -33,13 +33,16 @@ export abstract class BaseStore implements ObjectStore {
     return this._get(key)
   }
 
-  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+  async getRange(key: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     this.checkOpen()
     assertKey(key)
     if (!isCount(offset) || !isCount(length)) {
       throw new StorageError(`invalid range of ${JSON.stringify(key)}: offset ${offset}, length ${length} (both must be integers >= 0)`, {data: {key, offset, length}})
     }
-    const bytes = await this._getRange(key, offset, length)
+    if (into !== undefined && !(into instanceof Uint8Array && into.byteLength >= length)) {
+      throw new StorageError(`read of ${length} bytes of ${JSON.stringify(key)}: the buffer to read into is smaller`, {data: {key, length}})
+    }
+    const bytes = await this._getRange(key, offset, length, into)
     if (bytes === null) {
       throw new CorruptObjectError(`object ${JSON.stringify(key)} in ${this.url} is shorter than ${offset + length} bytes (read of ${length} at ${offset})`, {
         hint: 'the object was truncated or the reference to it is wrong; run `lake fsck`',

@@ -52,7 +52,7 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDE
 export class FsStore extends BaseStore {
   readonly url: string
   readonly root: string
-  readonly supports: StoreCapabilities = {conditionalWrite: true, list: true, rangeRead: true}
+  readonly supports: StoreCapabilities = {conditionalWrite: true, list: true, rangeRead: true, readInto: true}
   readonly durable: boolean
   private readonly immutablePrefixes: readonly string[]
   private readonly lockOptions: LockOptions
@@ -99,9 +99,9 @@ export class FsStore extends BaseStore {
     }
   }
 
-  protected async _getRange(key: string, offset: number, length: number): Promise<Uint8Array | null> {
+  protected async _getRange(key: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array | null> {
     try {
-      return await this.handles.use(this.pathOf(key), !this.isImmutable(key), fd => readExactly(fd, offset, length))
+      return await this.handles.use(this.pathOf(key), !this.isImmutable(key), fd => readExactly(fd, offset, length, into))
     } catch (err) {
       throw this.failure('read', key, err)
     }
@@ -301,11 +301,11 @@ function asBytes(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 }
 
-/** `length` bytes at `offset`, or null when the file is shorter. */
-async function readExactly(fd: number, offset: number, length: number): Promise<Uint8Array | null> {
+/** `length` bytes at `offset` (into `into` when given), or null when the file is shorter. */
+async function readExactly(fd: number, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array | null> {
   // not zero-filled: every byte is read over (a short file returns null); zeroing costs as much
   // as the read, and new zeroed memory costs a page fault per 4 KB on some virtual machines
-  const buffer = Buffer.allocUnsafeSlow(length)
+  const buffer = into ?? Buffer.allocUnsafeSlow(length)
   const out = new Uint8Array(buffer.buffer, buffer.byteOffset, length)
   // small reads (one image of a chunk) synchronously: a thread-pool round trip costs several
   // times a page-cache read of a few KB

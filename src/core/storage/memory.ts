@@ -22,7 +22,7 @@ export function dropMemoryStore(name: string): boolean {
 export class MemoryStore extends BaseStore {
   readonly url: string
   readonly name: string
-  readonly supports: StoreCapabilities = {conditionalWrite: true, list: true, rangeRead: true}
+  readonly supports: StoreCapabilities = {conditionalWrite: true, list: true, rangeRead: true, readInto: true}
   private readonly objects: Map<string, MemoryObject>
 
   /** Without a name the store gets a fresh unique one (see `url`). */
@@ -49,10 +49,12 @@ export class MemoryStore extends BaseStore {
     return this.find(key).bytes.slice()
   }
 
-  protected async _getRange(key: string, offset: number, length: number): Promise<Uint8Array | null> {
+  protected async _getRange(key: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array | null> {
     const {bytes} = this.find(key)
     if (offset + length > bytes.length) return null
-    return bytes.slice(offset, offset + length)
+    if (!into) return bytes.slice(offset, offset + length)
+    into.set(bytes.subarray(offset, offset + length))
+    return into.subarray(0, length)
   }
 
   protected async _put(key: string, bytes: Uint8Array, opts: PutOptions): Promise<{etag: string}> {

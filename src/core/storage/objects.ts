@@ -92,15 +92,18 @@ export class ObjectDb {
     return bytes
   }
 
-  /** Part of an object, NOT verified (the caller checks its own per-sample checksum). */
-  async getRange(hash: string, offset: number, length: number): Promise<Uint8Array> {
+  /**
+   * Part of an object, NOT verified (the caller checks its own per-sample checksum); read into
+   * `into` when the store supports it (see ObjectStore.getRange).
+   */
+  async getRange(hash: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     this.checkHash(hash)
     const cached = this.cache?.get(hash)
     if (cached && Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0 && offset + length <= cached.length) {
       return cached.slice(offset, offset + length)
     }
     try {
-      return await this.store.getRange(this.keyOf(hash), offset, length)
+      return await this.store.getRange(this.keyOf(hash), offset, length, into)
     } catch (err) {
       throw this.renamed(hash, err)
     }

@@ -9,6 +9,11 @@ export interface StoreCapabilities {
   list: boolean
   /** getRange reads part of an object without fetching all of it. */
   rangeRead: boolean
+  /**
+   * getRange(key, offset, length, into) reads into the caller's buffer (local files, memory), so a
+   * reader can reuse a few buffers instead of taking new memory for every read.
+   */
+  readInto?: boolean
 }
 
 export interface ListedObject {
@@ -37,8 +42,12 @@ export interface ObjectStore {
   readonly readAhead: number
   /** Whole object; ObjectNotFoundError when absent. */
   get(key: string): Promise<Uint8Array>
-  /** `length` bytes from `offset`; ObjectNotFoundError when absent, CorruptObjectError when the object is shorter. */
-  getRange(key: string, offset: number, length: number): Promise<Uint8Array>
+  /**
+   * `length` bytes from `offset`; ObjectNotFoundError when absent, CorruptObjectError when the object
+   * is shorter. With `into` (at least `length` bytes), a provider that supports readInto reads into
+   * it and returns a view of it; others ignore it: use the returned bytes either way.
+   */
+  getRange(key: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>
   /** Atomic: a reader sees the old object or the whole new one, never a part. Returns the new etag. */
   put(key: string, bytes: Uint8Array, opts?: PutOptions): Promise<{etag: string}>
   exists(key: string): Promise<boolean>
