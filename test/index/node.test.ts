@@ -4,7 +4,7 @@ import {CorruptObjectError, FormatVersionError} from '../../src/core/errors.js'
 import {sha256hex} from '../../src/core/hash.js'
 import {buildIndex, decodeNode, getEntry, indexLength, INDEX_NODE_VERSION} from '../../src/core/index/index.js'
 import {InnerNode, LeafNode, encodeNode} from '../../src/core/index/node.js'
-import {DEEP, MemoryNodeIO, makeEntries, makeEntry} from './helpers.js'
+import {DEEP, MemoryNodeIO, location, makeEntries, makeEntry} from './helpers.js'
 
 const HASH = 'ab'.repeat(32)
 
@@ -26,6 +26,23 @@ describe('index node encoding', () => {
     const back = decodeNode(HASH, encodeNode(leaf))
     assert.equal(back.kind, 'leaf')
     for (let j = 0; j < entries.length; j++) assert.deepEqual((back as LeafNode).entryAt(j), entries[j])
+  })
+
+  it('an updated copy of a decoded leaf encodes as fromEntries of the updated entries', () => {
+    // Chunk slots renumber by first appearance: entry 0 moves to a chunk no other entry uses,
+    // entry 1's chunk drops out of the table, entry 3 takes entry 2's chunk.
+    const entries = [makeEntry(1), makeEntry(2), makeEntry(17), makeEntry(3)]
+    const leaf = decodeNode(HASH, encodeNode(LeafNode.fromEntries(entries))) as LeafNode
+    const updates: [number, ReturnType<typeof location>][] = [[0, location(makeEntry(9, 4))], [1, location(makeEntry(1))], [3, location(makeEntry(2))]]
+    const copy = leaf.withLocations(updates)
+    const expected = entries.map((e, j) => {
+      const u = updates.find(([slot]) => slot === j)
+      return u ? {...u[1], id: e.id} : e
+    })
+    assert.deepEqual(Buffer.from(encodeNode(copy)), Buffer.from(encodeNode(LeafNode.fromEntries(expected))))
+    // the original is untouched (the copy shares only its ids)
+    for (let j = 0; j < entries.length; j++) assert.deepEqual(leaf.entryAt(j), entries[j])
+    assert.throws(() => leaf.withLocations([[0, {...location(makeEntry(1)), crc: -1}]]), /crc/)
   })
 
   it('round-trips an inner node', () => {

@@ -3,7 +3,7 @@
 // how the editor reuses untouched parts of an old tree: one builder, so an edited tree is
 // byte-for-byte the tree a fresh build of the same sequence makes.
 import {sha256hex} from '../hash.js'
-import {endsNodeAt, mixZeros} from './boundary.js'
+import {endsNodeAt, mixZeros, mixZerosOfHalves} from './boundary.js'
 import {loadNode, rememberNode} from './cache.js'
 import {InnerNode, LeafNode, checkEntry, encodeNode, refOf, type IndexNode} from './node.js'
 import {resolveParams, type IndexEntry, type NodeIO, type NodeRef, type TreeParams} from './types.js'
@@ -46,6 +46,21 @@ export class TreeBuilder {
       return this.writes.backpressure()
     }
     return undefined
+  }
+
+  /**
+   * Appends a whole leaf made elsewhere (the editor's updated copy of an old leaf). Only valid when
+   * isEmptyThrough(0) and the leaf is what add() would have made of its entries: it ends at a leaf
+   * boundary, or it is the last thing added before finish().
+   */
+  addLeaf(leaf: LeafNode): Promise<void> | undefined {
+    if (!this.isEmptyThrough(0)) throw new Error('internal: leaf added over an open leaf')
+    if (leaf.count === 0) return undefined
+    this.count += leaf.count
+    const [lo, hi] = leaf.idHalvesAt(leaf.count - 1)
+    // A last id that is no leaf boundary is no boundary of any level: nothing closes, as in add().
+    this.addChild(1, this.emit(leaf), mixZerosOfHalves(lo, hi))
+    return this.writes.backpressure()
   }
 
   /** True when a whole level-`level` subtree may be appended: no open node at or below it. */

@@ -5,7 +5,7 @@
 // O(k * depth) node reads and writes: the paths to the edits, one extra path where deleting a
 // boundary entry merges a node into its right neighbour, and the right spine for appends.
 import {IndexOutOfRangeError} from '../errors.js'
-import {endsNodeAt, mixZeros} from './boundary.js'
+import {endsNodeAt, mixZeros, mixZerosOfHalves} from './boundary.js'
 import {TreeBuilder, type IndexRoot} from './builder.js'
 import {loadChild, loadNode} from './cache.js'
 import {INNER_KIND, refOf, type IndexNode} from './node.js'
@@ -20,6 +20,18 @@ export interface IndexEdits {
   appends?: Iterable<IndexEntry>
 }
 
+/** Index of the first value >= x in an ascending array. */
+function lowerBound(sorted: readonly number[], x: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid] < x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 /** Sorted old positions that an update or delete touches, to test a subtree's range quickly. */
 class TouchedPositions {
   private readonly sorted: number[]
@@ -30,14 +42,8 @@ class TouchedPositions {
 
   /** Is any touched position in [start, end)? */
   within(start: number, end: number): boolean {
-    let lo = 0
-    let hi = this.sorted.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (this.sorted[mid] < start) lo = mid + 1
-      else hi = mid
-    }
-    return lo < this.sorted.length && this.sorted[lo] < end
+    const i = lowerBound(this.sorted, start)
+    return i < this.sorted.length && this.sorted[i] < end
   }
 }
 
@@ -61,6 +67,16 @@ export async function editIndex(io: NodeIO, root: string, edits: IndexEdits, par
   for (const position of updates.keys()) checkPosition(position, length, 'update')
   const appends = edits.appends ?? []
   const touched = new TouchedPositions([...updates.keys(), ...deletes])
+  const deleted = new TouchedPositions(deletes)
+  const updatePositions = [...updates.keys()].sort((a, b) => a - b)
+  /** The updates of the leaf at [start, start + count), as [slot, location] in slot order. */
+  const updatesWithin = (start: number, count: number): [number, Omit<IndexEntry, 'id'>][] => {
+    const out: [number, Omit<IndexEntry, 'id'>][] = []
+    for (let i = lowerBound(updatePositions, start); i < updatePositions.length && updatePositions[i] < start + count; i++) {
+      out.push([updatePositions[i] - start, updates.get(updatePositions[i])!])
+    }
+    return out
+  }
   const builder = new TreeBuilder(io, resolved)
   const appendIterator = appends[Symbol.iterator]()
   const firstAppend = appendIterator.next()
@@ -94,6 +110,16 @@ export async function editIndex(io: NodeIO, root: string, edits: IndexEdits, par
         const child = prefetched[k] ? await prefetched[k] : undefined
         await visit(node.childRef(k), start + node.startOf(k), isTail && k === last, child)
       }
+      return
+    }
+    // A leaf with updates only keeps its ids and so its boundaries: when the builder is at a leaf
+    // boundary and the leaf closes (ends at one, or ends the tree), its updated copy is the leaf
+    // add() would make, without an entry object per entry.
+    const [lo, hi] = node.count > 0 ? node.idHalvesAt(node.count - 1) : [0, 0]
+    const closes = endsNodeAt(resolved, mixZerosOfHalves(lo, hi), 0) || (isTail && !hasAppends)
+    if (closes && builder.isEmptyThrough(0) && !deleted.within(start, start + node.count)) {
+      const wait = builder.addLeaf(node.withLocations(updatesWithin(start, node.count)))
+      if (wait) await wait
       return
     }
     for (let j = 0; j < node.count; j++) {

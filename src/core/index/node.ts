@@ -76,6 +76,52 @@ export class LeafNode {
     return new LeafNode(ids, chunkTable, chunkOf, offsets, lengths, crcs)
   }
 
+  /**
+   * This leaf with the locations of some entries replaced (ids, and so boundaries, unchanged):
+   * what fromEntries would make of the updated entries, without an entry object per entry.
+   * `updates` are [slot, location] pairs in ascending slot order.
+   */
+  withLocations(updates: readonly [number, Omit<IndexEntry, 'id'>][]): LeafNode {
+    const n = this.count
+    const offsets = this.offsets.slice()
+    const lengths = this.lengths.slice()
+    // a copy (a Buffer's slice would be a view of this leaf's bytes); ids are shared, unchanged
+    const crcs = new Uint8Array(this.crcs)
+    const crcView = new DataView(crcs.buffer)
+    const chunkOf = new Uint32Array(n)
+    const chunkTable: string[] = []
+    const tableIndex = new Map<string, number>()
+    let u = 0
+    let lastChunk: string | undefined
+    let lastT = 0
+    for (let j = 0; j < n; j++) {
+      let chunk: string
+      if (u < updates.length && updates[u][0] === j) {
+        const loc = updates[u++][1]
+        checkEntry({id: this.idAt(j), ...loc})
+        chunk = loc.chunk
+        offsets[j] = loc.offset
+        lengths[j] = loc.length
+        crcView.setUint32(4 * j, loc.crc, true)
+      } else {
+        chunk = this.chunkTable[this.chunkOf[j]]
+      }
+      // Slots are numbered by first appearance, as fromEntries numbers them.
+      let t = chunk === lastChunk ? lastT : tableIndex.get(chunk)
+      if (t === undefined) {
+        checkChunkHash(chunk)
+        t = chunkTable.length
+        tableIndex.set(chunk, t)
+        chunkTable.push(chunk)
+      }
+      chunkOf[j] = t
+      lastChunk = chunk
+      lastT = t
+    }
+    if (u !== updates.length) throw new Error('internal: leaf updates out of order or out of range')
+    return new LeafNode(this.ids, chunkTable, chunkOf, offsets, lengths, crcs)
+  }
+
   idAt(j: number): bigint {
     return this.idView.getBigUint64(8 * j, true)
   }
