@@ -4,6 +4,7 @@
 import {decode} from '../codec.js'
 import {CorruptObjectError, FormatVersionError} from '../errors.js'
 import {INDEX_NODE_VERSION, INNER_TAG, InnerNode, LEAF_TAG, LeafNode, chunkIndexWidth, type IndexNode} from './node.js'
+import {readLeafFields} from './leaf-wire.js'
 
 const LEAF_KEYS = ['kind', 'v', 'ids', 'chunks', 'chunkOf', 'offsets', 'lengths', 'crcs']
 const INNER_KEYS = ['kind', 'v', 'level', 'children', 'counts', 'lastIds']
@@ -30,6 +31,11 @@ function counts(value: unknown, name: string, n: number, min: number): number[] 
   return value as number[]
 }
 
+function sized(value: number[], name: string, n: number): number[] {
+  if (value.length !== n) fail(`${name} is not an array of ${n} numbers`)
+  return value
+}
+
 function hexTable(value: Uint8Array): string[] {
   const hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')
   const table: string[] = []
@@ -42,7 +48,8 @@ function exactKeys(obj: Record<string, unknown>, keys: string[]): void {
   if (actual.length !== keys.length || keys.some((k, i) => actual[i] !== k)) fail(`fields are [${actual.join(', ')}]`)
 }
 
-function decodeLeaf(obj: Record<string, unknown>): LeafNode {
+/** `wire`: read by leaf-wire.ts, whose offsets and lengths are integers in [0, 2^32) by construction. */
+function decodeLeaf(obj: Record<string, unknown>, wire: boolean): LeafNode {
   exactKeys(obj, LEAF_KEYS)
   const ids = bytes(obj.ids, 'ids', 8)
   const n = ids.length / 8
@@ -64,8 +71,8 @@ function decodeLeaf(obj: Record<string, unknown>): LeafNode {
     chunkOf[j] = t
   }
   if (seen !== table.length) fail('chunk table has unused chunks')
-  const offsets = counts(obj.offsets, 'offsets', n, 0)
-  const lengths = counts(obj.lengths, 'lengths', n, 0)
+  const offsets = wire ? sized(obj.offsets as number[], 'offsets', n) : counts(obj.offsets, 'offsets', n, 0)
+  const lengths = wire ? sized(obj.lengths as number[], 'lengths', n) : counts(obj.lengths, 'lengths', n, 0)
   const crcs = bytes(obj.crcs, 'crcs', 4)
   if (crcs.length !== 4 * n) fail(`crcs has ${crcs.length} bytes, expected ${4 * n}`)
   return new LeafNode(ids, table, chunkOf, offsets, lengths, crcs)
@@ -87,11 +94,15 @@ function decodeInner(obj: Record<string, unknown>): InnerNode {
 
 /** Decodes and validates the bytes of index node `hash` (the hash is only used to name it). */
 export function decodeNode(hash: string, raw: Uint8Array): IndexNode {
-  let obj: unknown
-  try {
-    obj = decode(raw)
-  } catch (err) {
-    throw corrupt(hash, `is not msgpack (${(err as Error).message})`)
+  // leaves in the writer's layout are read directly (leaf-wire.ts); anything else generically
+  const wire = readLeafFields(raw)
+  let obj: unknown = wire
+  if (obj === undefined) {
+    try {
+      obj = decode(raw)
+    } catch (err) {
+      throw corrupt(hash, `is not msgpack (${(err as Error).message})`)
+    }
   }
   try {
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) fail('not a map')
@@ -104,7 +115,7 @@ export function decodeNode(hash: string, raw: Uint8Array): IndexNode {
     }
     if (rec.kind !== LEAF_TAG && rec.kind !== INNER_TAG) fail(`kind ${(typeof rec.kind === 'string' ? JSON.stringify(rec.kind) : `of type ${typeof rec.kind}`)} is not an index node`)
     if (rec.v !== INDEX_NODE_VERSION) fail(`format version ${String(rec.v)}`)
-    return rec.kind === LEAF_TAG ? decodeLeaf(rec) : decodeInner(rec)
+    return rec.kind === LEAF_TAG ? decodeLeaf(rec, wire !== undefined) : decodeInner(rec)
   } catch (err) {
     if (err instanceof Malformed) throw corrupt(hash, `is malformed: ${err.message}`)
     throw err

@@ -1,0 +1,110 @@
+// A direct reader for the one msgpack layout the writer gives index leaves (docs/FORMAT.md: a map
+// of exactly kind, v, ids, chunks, chunkOf, offsets, lengths, crcs). A leaf is mostly two arrays of
+// ~256 numbers, and msgpackr's generic reader costs about a microsecond a number while its code is
+// cold: reading a label column of 20k rows at one version decodes 40k of them, a large part of that
+// read's time in a fresh process. Anything not in this layout (another order or type, a newer
+// version, a number that is not an unsigned integer below 2^32, trailing bytes) gives undefined and
+// the caller decodes with the generic codec as before, so what is accepted, and what is refused
+// and how, is unchanged; decode.ts validates either result. Written with locals and plain loops:
+// in a fresh process this code runs interpreted, where closures and calls cost the most.
+
+// 0x88: a map of 8 entries; a4 "kind" aa "index-leaf"; a1 "v" 01
+const PREFIX = bytesOf([0x88, 0xa4, 'kind', 0xaa, 'index-leaf', 0xa1, 'v', 0x01])
+const KEYS = ['ids', 'chunks', 'chunkOf', 'offsets', 'lengths', 'crcs'].map((k) => bytesOf([0xa0 | k.length, k]))
+
+function bytesOf(parts: (number | string)[]): Uint8Array {
+  return Uint8Array.from(parts.flatMap((x) => (typeof x === 'number' ? [x] : [...x].map((c) => c.charCodeAt(0)))))
+}
+
+/**
+ * The fields of a leaf in the writer's layout, or undefined. Bins are copies (the caller may reuse
+ * what it read into); offsets and lengths hold only integers in [0, 2^32).
+ */
+export function readLeafFields(raw: Uint8Array): {kind: string; v: number; ids: Uint8Array; chunks: Uint8Array; chunkOf: Uint8Array; offsets: number[]; lengths: number[]; crcs: Uint8Array} | undefined {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
+  const at: [number] = [0]
+  if (!expect(raw, at, PREFIX) || !expect(raw, at, KEYS[0])) return undefined
+  const ids = bin(raw, view, at)
+  if (ids === null || !expect(raw, at, KEYS[1])) return undefined
+  const chunks = bin(raw, view, at)
+  if (chunks === null || !expect(raw, at, KEYS[2])) return undefined
+  const chunkOf = bin(raw, view, at)
+  if (chunkOf === null || !expect(raw, at, KEYS[3])) return undefined
+  const offsets = uints(raw, view, at)
+  if (offsets === null || !expect(raw, at, KEYS[4])) return undefined
+  const lengths = uints(raw, view, at)
+  if (lengths === null || !expect(raw, at, KEYS[5])) return undefined
+  const crcs = bin(raw, view, at)
+  if (crcs === null || at[0] !== raw.byteLength) return undefined
+  return {kind: 'index-leaf', v: 1, ids, chunks, chunkOf, offsets, lengths, crcs}
+}
+
+function expect(raw: Uint8Array, at: [number], bytes: Uint8Array): boolean {
+  const p = at[0]
+  if (p + bytes.length > raw.length) return false
+  for (let i = 0; i < bytes.length; i++) if (raw[p + i] !== bytes[i]) return false
+  at[0] = p + bytes.length
+  return true
+}
+
+/** bin 8/16/32, copied; null when not a bin. */
+function bin(raw: Uint8Array, view: DataView, at: [number]): Uint8Array | null {
+  let p = at[0]
+  const end = raw.length
+  if (p >= end) return null
+  const tag = raw[p]
+  let n: number
+  if (tag === 0xc4 && p + 2 <= end) {
+    n = raw[p + 1]
+    p += 2
+  } else if (tag === 0xc5 && p + 3 <= end) {
+    n = view.getUint16(p + 1)
+    p += 3
+  } else if (tag === 0xc6 && p + 5 <= end) {
+    n = view.getUint32(p + 1)
+    p += 5
+  } else return null
+  if (p + n > end) return null
+  at[0] = p + n
+  return raw.slice(p, p + n)
+}
+
+/** An array of unsigned integers below 2^32 (fixint, uint 8/16/32); null for anything else. */
+function uints(raw: Uint8Array, view: DataView, at: [number]): number[] | null {
+  let p = at[0]
+  const end = raw.length
+  if (p >= end) return null
+  const tag = raw[p]
+  let n: number
+  if (tag >= 0x90 && tag <= 0x9f) {
+    n = tag - 0x90
+    p += 1
+  } else if (tag === 0xdc && p + 3 <= end) {
+    n = view.getUint16(p + 1)
+    p += 3
+  } else if (tag === 0xdd && p + 5 <= end) {
+    n = view.getUint32(p + 1)
+    p += 5
+  } else return null
+  // at least a byte each: a damaged count must not allocate what it claims
+  if (n > end - p) return null
+  const out = new Array<number>(n)
+  for (let i = 0; i < n; i++) {
+    const b = raw[p]
+    if (b < 0x80) {
+      out[i] = b
+      p += 1
+    } else if (b === 0xcc && p + 2 <= end) {
+      out[i] = raw[p + 1]
+      p += 2
+    } else if (b === 0xcd && p + 3 <= end) {
+      out[i] = (raw[p + 1] << 8) | raw[p + 2]
+      p += 3
+    } else if (b === 0xce && p + 5 <= end) {
+      out[i] = view.getUint32(p + 1)
+      p += 5
+    } else return null
+  }
+  at[0] = p
+  return out
+}
