@@ -86,6 +86,17 @@ describe('Version.column', function () {
     await ds.close()
   })
 
+  it('one-element samples of any rank read as one typed array, mixed with the usual shape [1]', async () => {
+    const ds = await Dataset.init(dir)
+    await ds.createTensor('x', {htype: 'generic', dtype: 'i32'})
+    await ds.append('x', [5, [[6]], 7, [[[8]]], -9])
+    await ds.commit('ranks')
+    const x = await (await ds.version('HEAD')).column('x')
+    assert.ok(x instanceof Int32Array)
+    assert.deepEqual([...x], [5, 6, 7, 8, -9])
+    await ds.close()
+  })
+
   it('a damaged label chunk fails the column read with CORRUPT_OBJECT', async () => {
     let ds = await Dataset.init(dir)
     await ds.createTensor('label', {htype: 'class_label', dtype: 'i32'})
