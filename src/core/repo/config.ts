@@ -1,6 +1,7 @@
 // .lake/config.json: the dataset's format version, where its objects live, and `lake config`
 // values (user.name, chunk size, ...). Written atomically (temp + rename).
 import fs from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {ConfigError, FormatVersionError} from '../errors.js'
 import {fsyncDir} from '../storage/fs-sync.js'
@@ -36,7 +37,9 @@ export async function readConfig(lakeDir: string): Promise<RepoConfig> {
   const file = path.join(lakeDir, 'config.json')
   let text: string
   try {
-    text = await fs.readFile(file, 'utf8')
+    // synchronously: a few hundred bytes, where the thread pool's open/stat/read/close round trips
+    // cost more than the read (every command and Dataset.open reads it first)
+    text = readFileSync(file, 'utf8')
   } catch {
     throw new ConfigError(`cannot read ${file}`, {hint: 'the dataset is damaged or was not fully created; run lake init again in a new directory'})
   }
