@@ -13,8 +13,9 @@
 // S4: each rep is a fresh process (module code cold, as the adapter's first call), then a second
 // Dataset.open in the same process (warm); plain: readFileSync(v1/meta.csv) + parse the labels.
 // S5: a fresh process, 1000 readBytes at head each timed alone; plain: readFileSync of the same
-// ids' files. S6: a fresh process, 3 scans (each on a new Dataset), alternating with plain scans
-// (readFileSync of the head's 22000 image files) and with readFileSync of the chunk files.
+// ids' files. S6: 3 scans in a fresh process (each on a new Dataset), beside 3 plain scans
+// (readFileSync of the head's 22000 image files) and 3 of the chunk files, each in a process of
+// its own, the kinds taking turns.
 import fs from 'node:fs'
 import path from 'node:path'
 import {spawnSync} from 'node:child_process'
@@ -30,6 +31,7 @@ const {values: a, positionals} = parseArgs({
     git: {type: 'string'},
     reps: {type: 'string', default: '5'},
     only: {type: 'string', default: 's4,s5,s6'},
+    kind: {type: 'string', default: ''},
   },
 })
 const lakeRoot = path.resolve(process.env.LAKE_ROOT ?? path.join(here, '..'))
@@ -119,8 +121,10 @@ async function s5Child(store) {
   return {lat, plain, slow}
 }
 
+// one process per kind of scan (lake, the plain files, the chunk files), as the peer harness runs
+// each peer: in one process, whichever ran first would leave the allocator warm for the others
 async function s6Child(store) {
-  const {Dataset} = await lib()
+  const kind = a.kind
   const imagesDir = path.join(gitDir, 'images')
   const chunkFiles = []
   const walk = (d) => {
@@ -130,38 +134,35 @@ async function s6Child(store) {
       else if (fs.statSync(p).size > 1 << 20) chunkFiles.push(p)
     }
   }
-  walk(path.join(store, '.lake', 'objects'))
-  const lake = []
-  const files = []
-  const chunks = []
+  if (kind === 'chunks') walk(path.join(store, '.lake', 'objects'))
+  const {Dataset} = kind === 'lake' ? await lib() : {}
+  const runs = []
   for (let r = 0; r < 3; r++) {
-    let t0 = performance.now()
-    const ds = await Dataset.open(store)
-    const v = await ds.version('HEAD')
+    const t0 = performance.now()
     let bytes = 0
     let rows = 0
-    for await (const s of v.streamBytes('content')) {
-      bytes += s.bytes.byteLength
-      rows++
+    if (kind === 'lake') {
+      const ds = await Dataset.open(store)
+      const v = await ds.version('HEAD')
+      for await (const s of v.streamBytes('content')) {
+        bytes += s.bytes.byteLength
+        rows++
+      }
+      await ds.close()
+      if (bytes !== exp.headImageBytes || rows !== exp.headRows) throw new Error(`S6: ${rows} rows, ${bytes} bytes`)
+    } else if (kind === 'files') {
+      for (const name of fs.readdirSync(imagesDir)) bytes += fs.readFileSync(path.join(imagesDir, name)).length
+    } else {
+      for (const f of chunkFiles) bytes += fs.readFileSync(f).length
     }
-    lake.push(performance.now() - t0)
-    await ds.close()
-    if (bytes !== exp.headImageBytes || rows !== exp.headRows) throw new Error(`S6: ${rows} rows, ${bytes} bytes`)
-    t0 = performance.now()
-    bytes = 0
-    for (const name of fs.readdirSync(imagesDir)) bytes += fs.readFileSync(path.join(imagesDir, name)).length
-    files.push(performance.now() - t0)
-    t0 = performance.now()
-    let cb = 0
-    for (const f of chunkFiles) cb += fs.readFileSync(f).length
-    chunks.push(performance.now() - t0)
+    runs.push(performance.now() - t0)
   }
-  return {bytes: exp.headImageBytes, lake, files, chunks}
+  return {bytes: exp.headImageBytes, runs}
 }
 
 // --- parent: runs the children, prints ratios --------------------------------------------------
-function runChild(name) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), name, '--store', a.store, '--data', data, '--git', gitDir], {
+function runChild(name, kind = '') {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), name, '--store', a.store, '--data', data, '--git', gitDir, '--kind', kind], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
     env: process.env,
@@ -197,12 +198,12 @@ if (only.has('s5')) {
   }
 }
 if (only.has('s6')) {
-  const rs = Array.from({length: Math.max(1, Math.ceil(reps / 2))}, () => runChild('s6'))
-  for (const r of rs) {
-    const f = (xs) => xs.map((ms) => mbps(r.bytes, ms)).join(' ')
-    console.log(
-      `S6 lake MB/s ${f(r.lake)}  plain files ${f(r.files)}  chunk files ${f(r.chunks)}  ` +
-        `first lake/files ${r3(r.files[0] / r.lake[0])} best lake/files ${r3(Math.min(...r.files) / Math.min(...r.lake))} best lake/chunks ${r3(Math.min(...r.chunks) / Math.min(...r.lake))}`,
-    )
-  }
+  const rs = {lake: [], files: [], chunks: []}
+  for (let r = 0; r < Math.max(1, Math.ceil(reps / 2)); r++) for (const kind of Object.keys(rs)) rs[kind].push(runChild('s6', kind))
+  const bytes = exp.headImageBytes
+  const first = (kind) => median(rs[kind].map((x) => x.runs[0]))
+  const best = (kind) => median(rs[kind].map((x) => Math.min(...x.runs)))
+  for (const kind of Object.keys(rs)) console.log(`S6 ${kind.padEnd(6)} MB/s per process (first best): ${rs[kind].map((x) => `${mbps(bytes, x.runs[0])} ${mbps(bytes, Math.min(...x.runs))}`).join(' | ')}`)
+  console.log(`S6 median over processes: lake first ${mbps(bytes, first('lake'))} best ${mbps(bytes, best('lake'))} MB/s; plain files first ${mbps(bytes, first('files'))} best ${mbps(bytes, best('files'))}; ` +
+    `ratio lake/files first ${r3(first('files') / first('lake'))} best ${r3(best('files') / best('lake'))}; lake/chunk files best ${r3(best('chunks') / best('lake'))}`)
 }
