@@ -17,13 +17,14 @@ import {commit} from '../../src/core/ops/commit.js'
 import {fsck} from '../../src/core/ops/fsck.js'
 import {gc} from '../../src/core/ops/gc.js'
 import {CHUNK_MAGIC} from '../../src/core/format/chunk.js'
+import {sha256hex} from '../../src/core/hash.js'
 import {Dataset} from '../../src/index.js'
 import {FAST_TMP} from '../model/runner.js'
 import {materialize} from '../merge/helpers.js'
 import {backdate, HOUR, objectFiles} from './helpers.js'
 
 /** Runs `append` with the writer paused after its first chunk write while `between` runs. */
-async function appendAcross(dir: string, values: number[], between: (chunkKey: string) => Promise<void>): Promise<void> {
+async function appendAcross(dir: string, values: number[], between: (chunkKey: string, flush: () => Promise<void>) => Promise<void>): Promise<void> {
   const repo = await Repo.open(dir)
   try {
     const store = repo.store as {put(key: string, bytes: Uint8Array, opts?: unknown): Promise<{etag: string}>}
@@ -33,7 +34,7 @@ async function appendAcross(dir: string, values: number[], between: (chunkKey: s
       const r = await put(key, bytes, opts)
       if (!paused && Buffer.from(bytes.subarray(0, 4)).toString('latin1') === CHUNK_MAGIC) {
         paused = true
-        await between(key)
+        await between(key, () => repo.store.flush())
       }
       return r
     }
@@ -80,6 +81,20 @@ describe('gc against a writer paused between writing a chunk and staging it', fu
     }
   }
 
+  it('a chunk written but not flushed yet is a temp file that gc --prune=now leaves alone while the writer holds its lease', async () => {
+    await appendAcross(dir, [10, 11, 12], async (key) => {
+      const [fan, rest] = key.split('/').slice(-2)
+      const fanDir = path.join(dir, '.lake', 'objects', fan)
+      const temps = fs.readdirSync(fanDir).filter((f) => f.startsWith('.lake-tmp-') && sha256hex(fs.readFileSync(path.join(fanDir, f))) === fan + rest)
+      assert.ok(!fs.existsSync(path.join(fanDir, rest)) && temps.length === 1, 'the chunk waits in a temp file')
+      const old = new Date(Date.now() - 2 * HOUR)
+      fs.utimesSync(path.join(fanDir, temps[0]), old, old)
+      assert.equal((await otherProcessGc(dir, 0)).dryRun, true)
+      assert.ok(fs.existsSync(path.join(fanDir, temps[0])), 'the temp file is still there')
+    })
+    await committedDataSurvives()
+  })
+
   it('a gc with the default grace period in between keeps the young chunk', async () => {
     let deleted = -1
     await appendAcross(dir, [10, 11, 12], async () => {
@@ -106,8 +121,10 @@ describe('gc against a writer paused between writing a chunk and staging it', fu
   })
 
   it('an add that takes longer than the grace period keeps its first chunk (lease)', async () => {
-    await appendAcross(dir, [10, 11, 12], async (key) => {
-      // The import has been running for 2 hours: its first chunk is that old.
+    await appendAcross(dir, [10, 11, 12], async (key, flush) => {
+      // The import has been running for 2 hours: its first chunk is that old (and was flushed
+      // long ago: a writer flushes what it has written at least every 20 s).
+      await flush()
       const hash = key.split('/').slice(-2).join('')
       assert.ok(objectFiles(dir).has(hash))
       backdate(dir, 2 * HOUR, [hash])

@@ -338,6 +338,51 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
       })
     })
 
+    describe('deferSync puts and flush', () => {
+      // what a content-addressed writer (ObjectDb) does: readable at once here, durable at flush
+      const key = 'objects/ab/cdef0123'
+
+      it('a deferred object reads, ranges, exists, touches and heads like any other before and after flush', async () => {
+        const {etag} = await store.put(key, bytesOf('deferred bytes'), {deferSync: true, ifNoneMatch: store.supports.conditionalWrite ? '*' : undefined})
+        for (const stage of ['before flush', 'after flush']) {
+          assert.equal(textOf(await store.get(key)), 'deferred bytes', stage)
+          assert.equal(textOf(await store.getRange(key, 9, 5)), 'bytes', stage)
+          await rejectsWithCode(store.getRange(key, 9, 6), 'CORRUPT_OBJECT')
+          assert.equal(await store.exists(key), true, stage)
+          assert.equal(await store.touch(key), true, stage)
+          assert.deepEqual(await store.head(key), {etag, size: 14}, stage)
+          await store.flush()
+        }
+        assert.deepEqual((await collect(store.list('objects/'))).map((o) => o.key), [key])
+      })
+
+      it("a deferred ifNoneMatch '*' put refuses an existing key; flush with nothing waiting is a no-op", async () => {
+        if (!store.supports.conditionalWrite) return
+        await store.flush()
+        await store.put(key, bytesOf('x'), {deferSync: true, ifNoneMatch: '*'})
+        await rejectsWithCode(store.put(key, bytesOf('x'), {deferSync: true, ifNoneMatch: '*'}), 'PRECONDITION_FAILED')
+        await store.flush()
+        await rejectsWithCode(store.put(key, bytesOf('x'), {deferSync: true, ifNoneMatch: '*'}), 'PRECONDITION_FAILED')
+      })
+
+      it('a deferred object can be deleted before its flush, and stays deleted', async () => {
+        await store.put(key, bytesOf('gone'), {deferSync: true})
+        await store.delete(key)
+        assert.equal(await store.exists(key), false)
+        await store.flush()
+        assert.equal(await store.exists(key), false)
+        await rejectsWithCode(store.get(key), 'OBJECT_NOT_FOUND')
+      })
+
+      it('many deferred objects at once, some the same, all readable after flush', async () => {
+        const keys = Array.from({length: 40}, (_, i) => `objects/${(i % 30 % 7).toString(16).padStart(2, '0')}/k${i % 30}`)
+        await Promise.all(keys.map((k) => store.put(k, bytesOf(k), {deferSync: true})))
+        await store.flush()
+        for (const k of keys) assert.equal(textOf(await store.get(k)), k)
+        assert.equal((await collect(store.list('objects/'))).length, 30)
+      })
+    })
+
     describe('lifecycle', () => {
       it('names itself and its capabilities', () => {
         assert.match(store.url, /^[a-z0-9]+:\/\//)

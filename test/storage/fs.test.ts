@@ -26,6 +26,50 @@ describe('FsStore', () => {
     await fixture.cleanup()
   })
 
+  it('a deferSync object is invisible to another instance until flush, then whole under its name; close flushes too', async () => {
+    const other = new FsStore(root)
+    try {
+      await store.put('objects/aa/one', bytesOf('one'), {deferSync: true, ifNoneMatch: '*'})
+      await store.put('objects/bb/two', bytesOf('two'), {deferSync: true})
+      assert.equal(await other.exists('objects/aa/one'), false, 'not under its name before flush')
+      assert.deepEqual(await collect(other.list('objects/')), [])
+      await store.flush()
+      assert.equal(textOf(await other.get('objects/aa/one')), 'one')
+      assert.equal(textOf(await other.get('objects/bb/two')), 'two')
+      // a racing writer of the same content-addressed key: the one already there stays
+      await other.put('objects/cc/three', bytesOf('three'), {deferSync: true, ifNoneMatch: '*'})
+      await store.put('objects/cc/three', bytesOf('three'), {deferSync: true, ifNoneMatch: '*'})
+      await other.flush()
+      await store.close()
+      assert.equal(textOf(await other.get('objects/cc/three')), 'three')
+      const leftovers = (await readdir(root, {recursive: true})).filter((f) => String(f).includes('.lake-tmp-'))
+      assert.deepEqual(leftovers, [], 'no temp file left after flush and close')
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('a ref written after deferred objects makes them durable first (the ref may name them)', async () => {
+    const other = new FsStore(root)
+    try {
+      await store.put('objects/dd/obj', bytesOf('named by the ref'), {deferSync: true})
+      await store.put('refs/heads/main', bytesOf('dd/obj'))
+      assert.equal(textOf(await other.get('objects/dd/obj')), 'named by the ref')
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('a deferred object a crash never flushed is only a temp file: no object under its name', async () => {
+    const crashed = new FsStore(root)
+    await crashed.put('objects/ee/lost', bytesOf('never flushed'), {deferSync: true})
+    // (the instance is dropped without flush or close, as a killed process would leave it)
+    assert.equal(await store.exists('objects/ee/lost'), false)
+    const files = (await readdir(join(root, 'objects', 'ee'))).map(String)
+    assert.equal(files.length, 1)
+    assert.ok(files[0].startsWith('.lake-tmp-'), files[0])
+  })
+
   it('maps keys to files under the root and names itself with a file URL', async () => {
     await store.put('objects/ab/cdef', bytesOf('x'))
     assert.equal(await readFile(join(root, 'objects', 'ab', 'cdef'), 'utf8'), 'x')

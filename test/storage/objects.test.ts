@@ -44,6 +44,7 @@ describe('ObjectDb', () => {
     assert.equal(hash, sha256hex(bytes))
     assert.equal(db.keyOf(hash), `objects/${hash.slice(0, 2)}/${hash.slice(2)}`)
     assert.equal(objectKey(hash), db.keyOf(hash))
+    await db.flush() // puts are made durable (and files under their names) at flush
     assert.equal(await readFile(join(fixture.dir, 'objects', hash.slice(0, 2), hash.slice(2)), 'utf8'), 'a commit')
     assert.equal(textOf(await db.get(hash)), 'a commit')
     assert.equal(await db.has(hash), true)
@@ -67,7 +68,9 @@ describe('ObjectDb', () => {
   })
 
   it('refuses corrupted bytes on disk, naming the hash; verify says corrupt', async () => {
-    const hash = await new ObjectDb(fixture.store).put(bytesOf('the original bytes'))
+    const writer = new ObjectDb(fixture.store)
+    const hash = await writer.put(bytesOf('the original bytes'))
+    await writer.flush()
     await writeFile(join(fixture.dir, 'objects', hash.slice(0, 2), hash.slice(2)), 'the 0riginal bytes')
     const db = new ObjectDb(fixture.store)
     await assert.rejects(db.get(hash), (err: {code: string; message: string; data: {hash: string}}) => {

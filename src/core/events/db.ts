@@ -20,6 +20,12 @@ export interface Sub {
 
 export interface EventDb {
   level: LakeLevel
+  /**
+   * Runs before every append (the commit point of every operation): the Repo makes the objects
+   * its records will name durable here (ObjectDb.flush), so a power cut never leaves an event
+   * naming an object that is not on disk.
+   */
+  beforeAppend?: () => Promise<void>
   /** seq (16 hex digits) → encoded EventRecord */
   log: Sub
   /** 'tip' (last seq + hash), 'head', 'staged' */

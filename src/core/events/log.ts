@@ -41,6 +41,7 @@ export function decodeRecord(bytes: Uint8Array, where: string): EventRecord {
  * `sync` makes the batch durable before returning (commits, ref moves).
  */
 export async function appendEvents(db: EventDb, bodies: EventBody[], opts: {sync?: boolean; time?: number} = {}): Promise<EventRecord[]> {
+  await db.beforeAppend?.()
   const tip = await readTip(db)
   const tx = new ProjectionTx(db)
   const ops: {type: 'put'; sublevel: typeof db.log; key: string; value: Uint8Array}[] = []

@@ -27,6 +27,8 @@ export async function commit(repo: Repo, opts: {message: string; allowEmpty?: bo
     // Times never go backwards along first parents: @{time} relies on it (docs/FORMAT.md).
     const time = Math.max(Date.now(), parentTime)
     const id = await repo.data.putCommit({parents, root: staged.root, message: opts.message, author, time, branch, code})
+    // durable before any ref (shared or local) names it
+    await repo.objects.flush()
     // Shared storage: the branch others see moves first, by compare-and-swap from our parent;
     // if another machine committed meanwhile, nothing changes here (pull first).
     await moveSharedBranch(repo, branch, head.commit, id)

@@ -38,6 +38,8 @@ async function stageUnderLease(repo: Repo, action: string, build: (builder: Chan
   const cs = await builder.finish()
   let applied = await applyChangeset(repo.data, baseRoot, cs)
   let rootId = await repo.data.putRoot(applied.root)
+  // durable before the DB visit (appendEvents would flush too, holding the dataset meanwhile)
+  await repo.objects.flush()
   return repo.withDb(async (db) => {
     const now = await readState(repo, db)
     requireBranch(now.head, actionVerb(action))

@@ -107,6 +107,7 @@ export class Repo {
       }
       const repo = new Repo(root, config, store)
       const emptyRoot = await repo.data.emptyRoot()
+      await repo.objects.flush()
       const db = await openEventDb(path.join(tmp, 'db'), {create: true})
       try {
         await appendEvents(db, [{type: 'init', branch: DEFAULT_BRANCH, root: emptyRoot}])
@@ -140,7 +141,10 @@ export class Repo {
   }
 
   withDb<T>(fn: (db: EventDb) => Promise<T>): Promise<T> {
-    return withEventDb(this.dbPath, fn)
+    return withEventDb(this.dbPath, (db) => {
+      db.beforeAppend = () => this.objects.flush()
+      return fn(db)
+    })
   }
 
   /** Rewrites .lake/config.json with `change` applied (remotes, lazy source). */

@@ -26,6 +26,8 @@ export abstract class BaseStore implements ObjectStore {
   protected abstract _list(prefix: string): AsyncIterable<ListedObject>
   protected abstract _delete(key: string): Promise<void>
   protected abstract _close(): Promise<void>
+  /** Providers whose puts are durable when they resolve have nothing to flush. */
+  protected async _flush(): Promise<void> {}
 
   async get(key: string): Promise<Uint8Array> {
     this.checkOpen()
@@ -58,6 +60,11 @@ export abstract class BaseStore implements ObjectStore {
     if (!(bytes instanceof Uint8Array)) throw new StorageError(`put ${JSON.stringify(key)}: bytes must be a Uint8Array`, {data: {key}})
     this.checkPutOptions(key, opts)
     return this._put(key, bytes, opts)
+  }
+
+  async flush(): Promise<void> {
+    this.checkOpen()
+    return this._flush()
   }
 
   async exists(key: string): Promise<boolean> {

@@ -326,6 +326,10 @@ export class CachedStore extends BaseStore {
     }
   }
 
+  protected _flush(): Promise<void> {
+    return this.remote.flush()
+  }
+
   protected async _close(): Promise<void> {
     await this.trimming
     await this.remote.close()

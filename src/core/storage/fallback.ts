@@ -120,6 +120,10 @@ export class FallbackStore implements ObjectStore {
     return this.local.delete(key)
   }
 
+  flush(): Promise<void> {
+    return this.local.flush()
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.local.close(), this.remote.close()])
   }

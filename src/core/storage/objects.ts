@@ -71,13 +71,23 @@ export class ObjectDb {
     if (!(await this.store.touch(key))) {
       try {
         // ifNoneMatch: a racing writer of the same object is not replaced (its mtime stays).
-        await this.store.put(key, bytes, this.store.supports.conditionalWrite ? {ifNoneMatch: '*'} : {})
+        // deferSync: made durable together with the rest of the command's objects, at flush()
+        await this.store.put(key, bytes, {...(this.store.supports.conditionalWrite ? {ifNoneMatch: '*'} : {}), deferSync: true, contentSha256: hash})
       } catch (err) {
         if (!(err instanceof PreconditionFailedError)) throw err
       }
     }
     this.remember(hash, bytes)
     return hash
+  }
+
+  /**
+   * Makes every object put so far durable and visible to other processes. Whoever publishes a
+   * reference to objects (an event in the log, a ref in a store) flushes first: appendEvents
+   * does it through EventDb.beforeAppend.
+   */
+  flush(): Promise<void> {
+    return this.store.flush()
   }
 
   /** The whole object, verified against its hash; the caller owns the returned bytes (never the cache's). */

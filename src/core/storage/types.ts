@@ -28,6 +28,15 @@ export interface PutOptions {
   ifNoneMatch?: '*'
   /** Fail with PreconditionFailedError unless the current etag equals this. */
   ifMatch?: string
+  /**
+   * The write may become durable (and visible to other store instances) only at the next flush():
+   * a store that can batch its durability work (fs: one journal commit for many objects instead
+   * of one each) does so. This instance reads the object at once either way. Only for
+   * content-addressed keys; callers flush before anything that others can see refers to it.
+   */
+  deferSync?: boolean
+  /** The sha256 (hex) of the bytes, when the caller has it: a store whose etag is that hash does not hash them again. */
+  contentSha256?: string
 }
 
 export interface ObjectStore {
@@ -62,5 +71,7 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<ListedObject>
   /** Deleting an absent key is not an error. */
   delete(key: string): Promise<void>
+  /** Makes every deferSync put durable and visible to all; a no-op where puts already are. */
+  flush(): Promise<void>
   close(): Promise<void>
 }
