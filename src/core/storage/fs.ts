@@ -2,12 +2,18 @@
 // A put writes a temp file beside the target and renames it into place, so a reader sees the old
 // object or the whole new one. With `durable` (the default) the file and every directory entry
 // it depends on are fsynced before put resolves: an acknowledged object survives a power cut.
+// A deferSync put of a content-addressed key (what ObjectDb does) is only written to its temp
+// file; flush() then fsyncs all such files, renames each into place and fsyncs each directory
+// once: one journal commit for a whole command's objects instead of two per object, and still
+// never a file under its final name that is not whole on disk. Until then this instance reads the
+// object from its temp file; other processes do not see it (nothing they can read refers to it
+// before the writer's commit point, which flushes first).
 // Conditional writes: ifNoneMatch '*' hard-links the temp file to the target, which fails
 // atomically when the target exists; ifMatch, and every write or delete of a mutable key (one
 // outside `immutablePrefixes`), holds the key's lock, so a compare-and-swap never interleaves with
 // another write to the same key.
 import {randomBytes} from 'node:crypto'
-import {closeSync, fstatSync, openSync, read, readSync, utimesSync} from 'node:fs'
+import {closeSync, existsSync, fstatSync, openSync, read, readSync, unlinkSync, utimesSync} from 'node:fs'
 import {link, mkdir, open, readFile, rename, rmdir, stat, unlink, type FileHandle} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -44,6 +50,27 @@ export interface FsStoreOptions {
 // prefetched reads overlap the caller's work.
 const SYNC_READ_MAX = 256 * 1024
 
+// Deferred writes are flushed early once this much waits: bounds what a crash leaves as temp files.
+const MAX_DEFERRED_BYTES = 256 * 1024 * 1024
+// (each keeps its file open until the flush fsyncs it through the same handle)
+const MAX_DEFERRED_FILES = 256
+// ... or once the oldest has waited this long: a slow import's early objects do not stay temp files
+// (gc sweeps temp files older than a minute when no writer holds a lease)
+const MAX_DEFERRED_MS = 20_000
+// fsyncs in flight during a flush (the thread pool has 4 threads; a few more keep it busy)
+const FLUSH_PARALLEL = 8
+
+/** A deferSync put: written to `temp`, not yet fsynced nor renamed to `path`. */
+interface DeferredWrite {
+  temp: string
+  /** still open for writing: the flush fsyncs and closes it */
+  handle: FileHandle
+  path: string
+  size: number
+  /** ifNoneMatch '*': linked into place (an existing object of the same key stays) */
+  exclusive: boolean
+}
+
 // Errors that mean "there is no object by that key" on a read.
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR'])
 // Errors of link() on file systems without hard links.
@@ -62,6 +89,11 @@ export class FsStore extends BaseStore {
   /** Directories this process has created or seen, and (when durable) whose entry it has fsynced. */
   private readonly readyDirs = new Set<string>()
   private readonly pendingDirs = new Map<string, Promise<void>>()
+  /** deferSync puts not flushed yet, by key */
+  private readonly deferred = new Map<string, DeferredWrite>()
+  private deferredBytes = 0
+  private deferredSince = 0
+  private flushing: Promise<void> | undefined
 
   constructor(rootDir: string, opts: FsStoreOptions = {}) {
     super()
@@ -89,6 +121,9 @@ export class FsStore extends BaseStore {
 
   protected async _get(key: string): Promise<Uint8Array> {
     try {
+      // deferred objects are read synchronously: a flush cannot rename the temp file mid-read
+      const waiting = this.deferred.get(key)
+      if (waiting) return readSmallSync(waiting.temp, Infinity)!
       if (this.isImmutable(key)) {
         const small = readSmallSync(this.pathOf(key), SYNC_READ_MAX)
         if (small) return small
@@ -101,6 +136,8 @@ export class FsStore extends BaseStore {
 
   protected async _getRange(key: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array | null> {
     try {
+      const waiting = this.deferred.get(key)
+      if (waiting) return readRangeSync(waiting.temp, offset, length, into)
       return await this.handles.use(this.pathOf(key), !this.isImmutable(key), fd => readExactly(fd, offset, length, into))
     } catch (err) {
       throw this.failure('read', key, err)
@@ -108,6 +145,7 @@ export class FsStore extends BaseStore {
   }
 
   protected async _touch(key: string): Promise<boolean> {
+    if (this.deferred.has(key)) return true // written by this process moments ago
     // Synchronous, like small reads: a merge touches every node it rebuilds that already exists,
     // and a utimes through the thread pool costs ~10x the call itself (71 of them at 1M rows).
     const now = new Date()
@@ -121,6 +159,7 @@ export class FsStore extends BaseStore {
   }
 
   protected async _exists(key: string): Promise<boolean> {
+    if (this.deferred.has(key)) return true
     const st = await stat(this.pathOf(key)).catch(err => {
       if (MISSING.has(errno(err) ?? '')) return null
       throw this.failure('stat', key, err)
@@ -132,7 +171,8 @@ export class FsStore extends BaseStore {
   // are what conditional writes are for; avoid head on large objects.
   protected async _head(key: string): Promise<{etag: string; size: number} | null> {
     try {
-      const bytes = await readFile(this.pathOf(key))
+      const waiting = this.deferred.get(key)
+      const bytes = waiting ? readSmallSync(waiting.temp, Infinity)! : await readFile(this.pathOf(key))
       return {etag: sha256hex(bytes), size: bytes.length}
     } catch (err) {
       if (MISSING.has(errno(err) ?? '')) return null
@@ -142,7 +182,11 @@ export class FsStore extends BaseStore {
 
   protected async _put(key: string, bytes: Uint8Array, opts: PutOptions): Promise<{etag: string}> {
     const path = this.pathOf(key)
-    const etag = sha256hex(bytes)
+    const etag = opts.contentSha256 ?? sha256hex(bytes)
+    const immutable = this.isImmutable(key)
+    if (opts.deferSync && this.durable && immutable && opts.ifMatch === undefined) return this.putDeferred(key, path, bytes, etag, opts)
+    // a ref written here may name objects still deferred: they become durable first
+    if (!immutable) await this.flushDeferred()
     let temp: string | undefined
     try {
       temp = await this.writeTemp(dirname(path), bytes)
@@ -168,10 +212,20 @@ export class FsStore extends BaseStore {
   }
 
   protected async *_list(prefix: string): AsyncIterable<ListedObject> {
+    await this.flushDeferred() // this instance lists what it has written
     yield* listFiles(this.root, prefix)
   }
 
   protected async _delete(key: string): Promise<void> {
+    const waiting = this.deferred.get(key)
+    if (waiting) {
+      this.deferred.delete(key)
+      this.deferredBytes -= waiting.size
+      await waiting.handle.close().catch(() => {})
+      try {
+        unlinkSync(waiting.temp)
+      } catch {}
+    }
     const path = this.pathOf(key)
     const remove = () => unlink(path)
     const immutable = this.isImmutable(key)
@@ -191,8 +245,80 @@ export class FsStore extends BaseStore {
     await this.pruneEmptyDirs(dirname(path))
   }
 
+  protected async _flush(): Promise<void> {
+    await this.flushDeferred()
+  }
+
+  // what was deferred becomes durable rather than being left behind as temp files
   protected async _close(): Promise<void> {
-    await this.handles.close()
+    try {
+      await this.flushDeferred()
+    } finally {
+      await this.handles.close()
+    }
+  }
+
+  private async putDeferred(key: string, path: string, bytes: Uint8Array, etag: string, opts: PutOptions): Promise<{etag: string}> {
+    const exclusive = opts.ifNoneMatch === '*'
+    // the atomic check is the link at flush; this one answers the common case now
+    if (exclusive && (this.deferred.has(key) || existsSync(path))) throw alreadyExists(this.url, key)
+    if (!this.deferred.has(key)) {
+      const {temp, handle} = await this.writeOpenTemp(dirname(path), bytes)
+      if (this.deferred.size === 0) this.deferredSince = Date.now()
+      this.deferred.set(key, {temp, handle, path, size: bytes.length, exclusive})
+      this.deferredBytes += bytes.length
+      const full = this.deferredBytes >= MAX_DEFERRED_BYTES || this.deferred.size >= MAX_DEFERRED_FILES
+      if (full || Date.now() - this.deferredSince >= MAX_DEFERRED_MS) await this.flushDeferred()
+    }
+    return {etag}
+  }
+
+  /** One flush at a time; a caller arriving during one waits for it, then flushes what is left. */
+  private async flushDeferred(): Promise<void> {
+    while (this.flushing) await this.flushing.catch(() => {})
+    if (this.deferred.size === 0) return
+    const batch = [...this.deferred.entries()]
+    this.flushing = this.flushBatch(batch).finally(() => (this.flushing = undefined))
+    return this.flushing
+  }
+
+  private async flushBatch(batch: [string, DeferredWrite][]): Promise<void> {
+    let current = batch[0][0]
+    try {
+      // 1. data: every file fsynced (after the first, the journal commit has taken most of the rest)
+      for (let i = 0; i < batch.length; i += FLUSH_PARALLEL) {
+        await Promise.all(batch.slice(i, i + FLUSH_PARALLEL).map(([, w]) => w.handle.sync().finally(() => w.handle.close())))
+      }
+      // 2. names: each file, whole on disk, renamed (or linked) into place
+      for (const [key, w] of batch) {
+        current = key
+        if (w.exclusive) await linkInto(w.temp, w.path)
+        else await rename(w.temp, w.path)
+        this.deferred.delete(key)
+        this.deferredBytes -= w.size
+      }
+      // 3. directory entries: each directory once, after all its renames
+      const dirs = [...new Set(batch.map(([, w]) => dirname(w.path)))]
+      for (let i = 0; i < dirs.length; i += FLUSH_PARALLEL) {
+        await Promise.all(dirs.slice(i, i + FLUSH_PARALLEL).map(d => this.dirSyncer.sync(d)))
+      }
+    } catch (err) {
+      throw this.failure('write', current, err)
+    }
+  }
+
+  /** A temp file holding `bytes`, not fsynced and still open (putDeferred). */
+  private async writeOpenTemp(dir: string, bytes: Uint8Array): Promise<{temp: string; handle: FileHandle}> {
+    const temp = join(dir, TEMP_PREFIX + randomBytes(8).toString('hex'))
+    const handle = await this.createInDir(dir, () => open(temp, 'wx'))
+    try {
+      await handle.writeFile(bytes)
+    } catch (err) {
+      await handle.close().catch(() => {})
+      await unlink(temp).catch(() => {})
+      throw err
+    }
+    return {temp, handle}
   }
 
   private async writeTemp(dir: string, bytes: Uint8Array): Promise<string> {
@@ -234,7 +360,7 @@ export class FsStore extends BaseStore {
   }
 
   /** Creates a file in `dir`, making the directory (durably) first. */
-  private async createInDir(dir: string, create: () => Promise<FileHandle>): Promise<FileHandle> {
+  private async createInDir<T>(dir: string, create: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       await this.ensureDir(dir)
       try {
@@ -324,6 +450,36 @@ async function readExactly(fd: number, offset: number, length: number, into?: Ui
 /** fs.read as a promise (FileHandle.read would need a FileHandle, opened through the thread pool). */
 function readAsync(fd: number, into: Uint8Array, at: number, length: number, position: number): Promise<number> {
   return new Promise((resolve, reject) => read(fd, into, at, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))))
+}
+
+/** ifNoneMatch '*' at flush: an object already there under this key has the same content (it is content-addressed). */
+async function linkInto(temp: string, path: string): Promise<void> {
+  try {
+    await link(temp, path)
+  } catch (err) {
+    const code = errno(err) ?? ''
+    if (code === 'EEXIST') return void (await unlink(temp).catch(() => {}))
+    if (!NO_HARD_LINKS.has(code)) throw err
+    return rename(temp, path)
+  }
+  await unlink(temp).catch(() => {})
+}
+
+/** `length` bytes of `file` at `offset` (into `into` when given), read without the thread pool; null when the file is shorter. */
+function readRangeSync(file: string, offset: number, length: number, into?: Uint8Array): Uint8Array | null {
+  const fd = openSync(file, 'r')
+  try {
+    if (fstatSync(fd).size < offset + length) return null
+    const out = into ? into.subarray(0, length) : new Uint8Array(length)
+    for (let filled = 0; filled < length; ) {
+      const n = readSync(fd, out, filled, length - filled, offset + filled)
+      if (n === 0) return null
+      filled += n
+    }
+    return out
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** The whole file when it is at most `max` bytes, read without the thread pool; null when larger. */
