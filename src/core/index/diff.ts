@@ -183,6 +183,21 @@ class EntryCursor {
     this.skipEmpty()
   }
 
+  /** At the first entry of a leaf: where that leaf starts. */
+  get atLeafStart(): boolean {
+    return this.j === 0
+  }
+
+  get leafStart(): number {
+    return this.leaves[this.leafIndex].start
+  }
+
+  nextLeaf(): void {
+    this.leafIndex++
+    this.j = 0
+    this.skipEmpty()
+  }
+
   private skipEmpty(): void {
     while (this.leafIndex < this.leaves.length && this.j >= this.leaves[this.leafIndex].leaf.count) {
       this.leafIndex++
@@ -231,6 +246,15 @@ function matchEntries(leavesA: PlacedLeaf[], leavesB: PlacedLeaf[], diff: IndexD
   }
   const here = (c: EntryCursor): Parked => ({leaf: c.leaf, j: c.slot, position: c.position})
   while (!a.done || !b.done) {
+    // Usually a changed leaf holds the same ids as its counterpart (its samples were updated):
+    // one byte comparison of the id columns, then only the locations are compared.
+    if (!a.done && !b.done && a.atLeafStart && b.atLeafStart && a.leaf.sameIds(b.leaf)) {
+      const [x, y, start] = [a.leaf, b.leaf, b.leafStart]
+      for (let j = 0; j < x.count; j++) if (!locations.same(x, j, y, j)) diff.updated.push(start + j)
+      a.nextLeaf()
+      b.nextLeaf()
+      continue
+    }
     if (!a.done && !b.done && a.leaf.sameIdAt(a.slot, b.leaf, b.slot)) {
       // the common case, taken for almost every entry: no objects made
       if (!locations.same(a.leaf, a.slot, b.leaf, b.slot)) diff.updated.push(b.position)

@@ -131,6 +131,11 @@ export class LeafNode {
     return [this.idView.getUint32(8 * j, true), this.idView.getUint32(8 * j + 4, true)]
   }
 
+  /** Does `other` hold the same ids in the same order? One comparison of the id columns. */
+  sameIds(other: LeafNode): boolean {
+    return this.count === other.count && Buffer.from(this.ids.buffer, this.ids.byteOffset, this.ids.byteLength).equals(other.ids)
+  }
+
   /** Is id j of this leaf id k of `other`? Compares bytes, so no BigInt is made. */
   sameIdAt(j: number, other: LeafNode, k: number): boolean {
     return this.idView.getUint32(8 * j, true) === other.idView.getUint32(8 * k, true) && this.idView.getUint32(8 * j + 4, true) === other.idView.getUint32(8 * k + 4, true)
