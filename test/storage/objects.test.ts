@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {sha256hex} from '../../src/core/hash.js'
@@ -26,6 +27,15 @@ function counting(store: ObjectStore): ObjectStore & {calls: Record<string, numb
     },
   }) as ObjectStore & {calls: Record<string, number>}
 }
+
+describe('sha256hex', () => {
+  it('is sha256 of exactly the bytes of a view (offset and length honoured), hex', () => {
+    const whole = Buffer.from('--lake content hash test--')
+    const view = new Uint8Array(whole.buffer, whole.byteOffset + 2, whole.length - 4)
+    assert.equal(sha256hex(view), createHash('sha256').update(Buffer.from('lake content hash test')).digest('hex'))
+    assert.equal(sha256hex(new Uint8Array(0)), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+  })
+})
 
 describe('ObjectDb', () => {
   let fixture: Awaited<ReturnType<typeof makeFsStore>>
