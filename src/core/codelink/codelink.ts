@@ -1,18 +1,21 @@
 // The code version beside each data commit: the surrounding git repository's HEAD, branch and
 // dirty flag, read with isomorphic-git (no git binary needed). Null outside a git repository.
 import fs from 'node:fs'
+import path from 'node:path'
 import type {CodeLink} from '../version/commit.js'
 
 // isomorphic-git takes a good part of a second to load: only commands that record or read the
 // code link pay for it.
 const loadGit = async () => (await import('isomorphic-git')).default
 
+/**
+ * The nearest directory at or above `dir` holding a `.git` entry (what isomorphic-git's findRoot
+ * looks for), found without loading isomorphic-git: outside a git repository nothing loads it.
+ */
 export async function findGitRoot(dir: string): Promise<string | null> {
-  const git = await loadGit()
-  try {
-    return await git.findRoot({fs, filepath: dir})
-  } catch {
-    return null
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, '.git'))) return d
+    if (path.dirname(d) === d) return null
   }
 }
 
