@@ -9,6 +9,11 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   const {fileURLToPath} = await import('node:url')
   // The AWS SDK warns on every start under Node 20; lake supports Node 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+  // Start-up costs a short process does not earn back: msgpackr's native string extractor (a
+  // dlopen, ~10 ms; its JavaScript reader gives the same values) and oclif's check of Node's
+  // version against its own engines (loads semver and a package.json; npm checks lake's engines).
+  process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED ??= 'true'
+  process.env.OCLIF_DISABLE_ENGINE_WARNING ??= 'true'
   // git-style `lake -C DIR status`: oclif takes flags only after the command, so move a leading
   // -C/--dir (and its value) behind it.
   const args = process.argv.slice(2)
