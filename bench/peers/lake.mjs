@@ -184,17 +184,16 @@ else try {
     for (const id of ids) { labels[id] += 1; upd += `${id},${labels[id]}\n`; }
     const updFile = path.join(scratch, `upd-v${K}.csv`);
     fs.writeFileSync(updFile, upd);
-    const u = lake(['add', updFile, '--key', 'id']);
-    ph.add_update_csv = u.ms;
-    if (u.json.updated !== ids.length) throw new Error(`v${K}: --key id updated ${u.json.updated} rows, expected ${ids.length}`);
-    ph.add_images = lake(['add', path.join(vdir, 'images'), '--format', 'files', '--prefix', `v${K}`]).ms;
     const appText = fs.readFileSync(path.join(vdir, 'append.csv'), 'utf8');
     parseCsvLabels(appText);
     const appFile = path.join(scratch, `append-v${K}.csv`);
     fs.writeFileSync(appFile, 'id,label,caption\n' + appText);
-    const a = lake(['add', appFile]);
-    ph.add_append_csv = a.ms;
-    if (a.json.added !== ver.appendTo - ver.appendFrom) throw new Error(`v${K}: append added ${a.json.added} rows, expected ${ver.appendTo - ver.appendFrom}`);
+    // one add: the keyed label update, the new images (matched by path under vK/) and the new rows
+    const a = lake(['add', updFile, path.join(vdir, 'images'), appFile, '--key', 'id', '--prefix', `v${K}`]);
+    ph.add = a.ms;
+    const appended = ver.appendTo - ver.appendFrom;
+    if (a.json.updated !== ids.length) throw new Error(`v${K}: --key id updated ${a.json.updated} rows, expected ${ids.length}`);
+    if (a.json.added !== 2 * appended) throw new Error(`v${K}: add added ${a.json.added} rows, expected ${2 * appended} (${appended} images, ${appended} rows)`);
     const c = lake(['commit', '-m', `v${K}`]);
     ph.commit = c.ms;
     ph.tag = lake(['tag', `v${K}`]).ms;
@@ -209,8 +208,8 @@ else try {
   emit('S2', {
     ok, per_version_ms: perVersion.map(round3), median_ms: round3(median(perVersion)), max_ms: round3(Math.max(...perVersion)),
     rows: len.label, versions, phases_median_ms: phaseMedian, tensor_lengths: len,
-    note: 'label+1 is computed by the adapter from the source CSVs (lake has no expression update); 5 lake processes per version',
-    method: 'CLI per version: write upd.csv (id,label+1); lake add upd.csv --key id; lake add vK/images --format files --prefix vK; lake add append.csv (header prepended); lake commit; lake tag vK',
+    note: 'label+1 is computed by the adapter from the source CSVs (lake has no expression update); 3 lake processes per version (git: 3 git processes + awk + cp)',
+    method: 'CLI per version: write upd.csv (id,label+1) and append.csv (header prepended); lake add upd.csv vK/images append.csv --key id --prefix vK; lake commit; lake tag vK',
   });
 } catch (e) { fail('S2', e); }
 
@@ -430,7 +429,7 @@ try {
 // S1_lib / S2_lib ----------------------------------------------------------------------------
 // The same ingest and versions through the library in this process (no process start per
 // command), on a second store: the figure to hold against LanceDB's in-process S1/S2. Each
-// version: Dataset.add(upd.csv, {key: 'id'}); add(images, files); add(append.csv); commit; tag.
+// version: Dataset.add([upd.csv, images, append.csv], {key: 'id', prefix}); commit; tag.
 const libStore = `${store}-lib`;
 try {
   fs.rmSync(libStore, { recursive: true, force: true });
@@ -459,9 +458,6 @@ try {
     for (const id of ids) { libLabels[id] += 1; upd += `${id},${libLabels[id]}\n`; }
     const updFile = path.join(scratch, `lib-upd-v${K}.csv`);
     fs.writeFileSync(updFile, upd);
-    const u = await ds.add([updFile], { key: 'id' });
-    if (u.updated !== ids.length) throw new Error(`v${K}: key id updated ${u.updated} rows, expected ${ids.length}`);
-    await ds.add([path.join(vdir, 'images')], { format: 'files', prefix: `v${K}` });
     const appFile = path.join(scratch, `lib-append-v${K}.csv`);
     const appText = fs.readFileSync(path.join(vdir, 'append.csv'), 'utf8');
     for (const line of appText.split('\n')) {
@@ -469,7 +465,8 @@ try {
       if (line) libLabels[Number(id)] = Number(label);
     }
     fs.writeFileSync(appFile, 'id,label,caption\n' + appText);
-    await ds.add([appFile]);
+    const u = await ds.add([updFile, path.join(vdir, 'images'), appFile], { key: 'id', prefix: `v${K}` });
+    if (u.updated !== ids.length) throw new Error(`v${K}: key id updated ${u.updated} rows, expected ${ids.length}`);
     await ds.commit(`v${K}`);
     await ds.tag(`v${K}`);
     perVersion.push(performance.now() - t1);
@@ -480,7 +477,7 @@ try {
   emit('S2_lib', {
     ok: head.length('label') === exp.headRows && headDigest === exp.headLabelDigest, verified: headDigest === exp.headLabelDigest,
     per_version_ms: perVersion.map(round3), median_ms: round3(median(perVersion)), max_ms: round3(Math.max(...perVersion)),
-    method: 'in-process library, per version: write upd.csv; Dataset.add(upd.csv, {key: "id"}); add(vK/images, files); add(append.csv); commit; tag (one open Dataset)',
+    method: 'in-process library, per version: write upd.csv and append.csv; Dataset.add([upd.csv, vK/images, append.csv], {key: "id", prefix: "vK"}); commit; tag (one open Dataset)',
   });
 } catch (e) { fail('S2_lib', e); }
 fs.rmSync(libStore, { recursive: true, force: true });
