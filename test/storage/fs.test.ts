@@ -49,6 +49,24 @@ describe('FsStore', () => {
     }
   })
 
+  it('reads of deferred objects while a flush renames them all succeed', async () => {
+    const keys = Array.from({length: 60}, (_, i) => `objects/${(i % 9).toString(16).padStart(2, '0')}/r${i}`)
+    await Promise.all(keys.map((k) => store.put(k, bytesOf(k), {deferSync: true, ifNoneMatch: k.endsWith('0') ? '*' : undefined})))
+    let done = false
+    const flushing = store.flush().finally(() => (done = true))
+    let rounds = 0
+    while (!done) {
+      for (const k of keys) {
+        assert.equal(textOf(await store.get(k)), k)
+        assert.equal(textOf(await store.getRange(k, 1, 3)), k.slice(1, 4))
+      }
+      rounds++
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await flushing
+    assert.ok(rounds > 0)
+  })
+
   it('a ref written after deferred objects makes them durable first (the ref may name them)', async () => {
     const other = new FsStore(root)
     try {

@@ -123,7 +123,7 @@ export class FsStore extends BaseStore {
     try {
       // deferred objects are read synchronously: a flush cannot rename the temp file mid-read
       const waiting = this.deferred.get(key)
-      if (waiting) return readSmallSync(waiting.temp, Infinity)!
+      if (waiting) return readDeferred(waiting, (file) => readSmallSync(file, Infinity)!)
       if (this.isImmutable(key)) {
         const small = readSmallSync(this.pathOf(key), SYNC_READ_MAX)
         if (small) return small
@@ -137,7 +137,7 @@ export class FsStore extends BaseStore {
   protected async _getRange(key: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array | null> {
     try {
       const waiting = this.deferred.get(key)
-      if (waiting) return readRangeSync(waiting.temp, offset, length, into)
+      if (waiting) return readDeferred(waiting, (file) => readRangeSync(file, offset, length, into))
       return await this.handles.use(this.pathOf(key), !this.isImmutable(key), fd => readExactly(fd, offset, length, into))
     } catch (err) {
       throw this.failure('read', key, err)
@@ -172,7 +172,7 @@ export class FsStore extends BaseStore {
   protected async _head(key: string): Promise<{etag: string; size: number} | null> {
     try {
       const waiting = this.deferred.get(key)
-      const bytes = waiting ? readSmallSync(waiting.temp, Infinity)! : await readFile(this.pathOf(key))
+      const bytes = waiting ? readDeferred(waiting, (file) => readSmallSync(file, Infinity)!) : await readFile(this.pathOf(key))
       return {etag: sha256hex(bytes), size: bytes.length}
     } catch (err) {
       if (MISSING.has(errno(err) ?? '')) return null
@@ -450,6 +450,16 @@ async function readExactly(fd: number, offset: number, length: number, into?: Ui
 /** fs.read as a promise (FileHandle.read would need a FileHandle, opened through the thread pool). */
 function readAsync(fd: number, into: Uint8Array, at: number, length: number, position: number): Promise<number> {
   return new Promise((resolve, reject) => read(fd, into, at, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))))
+}
+
+/** A read of a deferred object: its temp file, or its name when a flush running now has just renamed it. */
+function readDeferred<T>(w: DeferredWrite, read: (file: string) => T): T {
+  try {
+    return read(w.temp)
+  } catch (err) {
+    if (errno(err) !== 'ENOENT') throw err
+    return read(w.path)
+  }
 }
 
 /** ifNoneMatch '*' at flush: an object already there under this key has the same content (it is content-addressed). */
