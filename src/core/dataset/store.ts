@@ -15,6 +15,7 @@ import type {ObjectDb} from '../storage/objects.js'
 import {decodeCommit, encodeCommit, type Commit} from '../version/commit.js'
 import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} from './version-root.js'
 import {ownedCopy, ScanBuffers} from './scan-buffers.js'
+import type {ColumnCache} from './column-cache.js'
 
 export class DataStore {
   readonly nodes: NodeIO
@@ -23,6 +24,9 @@ export class DataStore {
     maxSize: 128 * 1024 * 1024,
     sizeCalculation: (v) => Math.max(1, v.bytes.byteLength),
   })
+
+  /** Whole numeric columns by index root, on disk (the Repo sets it for a dataset directory). */
+  columnCache?: ColumnCache
 
   constructor(readonly objects: ObjectDb, readonly rangeReads: boolean) {
     // Index nodes are re-hashed and cached decoded by the index (index/cache.ts): reading them
@@ -203,6 +207,21 @@ export class DataStore {
    * which is what makes reading a whole label column cheap. Returns undefined when the tensor is
    * not numeric or a sample holds other than one element: the caller falls back to readRange.
    */
+  /**
+   * The whole numeric column of `t`, or undefined when it is not one value per sample. A long one
+   * goes through the column cache (when the repository gave this store one).
+   */
+  async readWholeScalarColumn(t: TensorState): Promise<TypedArray | undefined> {
+    if (!isNumericHtype(t.meta)) return undefined
+    const dtype = t.meta.dtype as NumericDtype
+    const cache = this.columnCache && t.length >= this.columnCache.minRows ? this.columnCache : undefined
+    const cached = cache?.get(t.index, dtype, t.length)
+    if (cached) return cached
+    const column = await this.readScalarColumn(t, 0, t.length)
+    if (column && cache) cache.put(t.index, dtype, column)
+    return column
+  }
+
   async readScalarColumn(t: TensorState, start: number, end: number, opts: ScanOptions = {}): Promise<TypedArray | undefined> {
     if (!isNumericHtype(t.meta)) return undefined
     const dtype = t.meta.dtype as NumericDtype

@@ -111,7 +111,7 @@ async function positionsByValue(b: ChangeBuilder, tensor: string, wanted?: Set<s
     if (!wanted || wanted.has(text)) map.set(text, i)
   }
   // numeric keys (ids) in one column read: no per-row sample objects
-  const column = t.meta.dtype === 'bool' ? undefined : await b.store.readScalarColumn(t, 0, t.length)
+  const column = t.meta.dtype === 'bool' ? undefined : await b.store.readWholeScalarColumn(t)
   if (column) {
     const numbers = wanted && numericKeys(wanted)
     for (let i = 0; i < column.length; i++) {

@@ -21,6 +21,7 @@ import {gitAuthor} from '../codelink/codelink.js'
 import type {Author} from '../version/commit.js'
 import {readConfig, REPO_FORMAT_VERSION, writeConfig, type RepoConfig} from './config.js'
 import {findDatasetRoot, LAKE_DIRNAME, startDir} from './locate.js'
+import {ColumnCache} from '../dataset/column-cache.js'
 
 export const DEFAULT_BRANCH = 'main'
 
@@ -31,6 +32,7 @@ export class Repo {
   private constructor(readonly root: string, readonly config: RepoConfig, readonly store: ObjectStore) {
     this.objects = new ObjectDb(store)
     this.data = new DataStore(this.objects, store.supports.rangeRead)
+    this.data.columnCache = new ColumnCache(path.join(root, LAKE_DIRNAME, 'cache', 'columns'))
   }
 
   /** Objects held here (for a lazy clone: without reading through to the remote). */

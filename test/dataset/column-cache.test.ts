@@ -1,0 +1,105 @@
+// The disk cache of whole numeric columns (dataset/column-cache.ts): entries keyed by index root
+// round-trip, anything damaged is ignored, and `add --key` gives the same result through it while
+// reading none of the key tensor's index leaves on a hit.
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import fc from 'fast-check'
+import {ColumnCache} from '../../src/core/dataset/column-cache.js'
+import {Repo} from '../../src/core/repo/repo.js'
+import {add} from '../../src/core/ops/add.js'
+import {commit} from '../../src/core/ops/commit.js'
+import {readState} from '../../src/core/ops/state.js'
+
+describe('column cache', () => {
+  let tmp: string
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-colcache-'))
+  })
+  afterEach(() => fs.rmSync(tmp, {recursive: true, force: true}))
+
+  const root = (i: number) => i.toString(16).padStart(64, '0')
+
+  it('round-trips columns of every numeric dtype by index root, dtype and length', () => {
+    const cache = new ColumnCache(tmp)
+    fc.assert(
+      fc.property(fc.integer({min: 0, max: 1e6}), fc.array(fc.integer({min: -(2 ** 31), max: 2 ** 31 - 1}), {maxLength: 300}), (k, values) => {
+        const i32 = Int32Array.from(values)
+        const f64 = Float64Array.from(values, (v) => v / 7)
+        const i64 = BigInt64Array.from(values, (v) => BigInt(v) * 3_000_000_000n)
+        cache.put(root(k), 'i32', i32)
+        cache.put(root(k), 'f64', f64)
+        cache.put(root(k), 'i64', i64)
+        assert.deepEqual(cache.get(root(k), 'i32', values.length), i32)
+        assert.deepEqual(cache.get(root(k), 'f64', values.length), f64)
+        assert.deepEqual(cache.get(root(k), 'i64', values.length), i64)
+        assert.equal(cache.get(root(k), 'i32', values.length + 1), undefined, 'another length')
+        assert.equal(cache.get(root(k + 1), 'i32', values.length), undefined, 'another root')
+      }),
+      {numRuns: 60},
+    )
+    assert.ok(fs.readdirSync(tmp).length <= 8, 'at most 8 entries kept')
+  })
+
+  it('ignores a damaged, truncated or foreign file', () => {
+    const cache = new ColumnCache(tmp)
+    const column = Int32Array.from({length: 1000}, (_, i) => i * 3)
+    const file = path.join(tmp, `${root(1)}.i32`)
+    for (const damage of [
+      (b: Buffer) => (b[100] ^= 1), // a payload bit
+      (b: Buffer) => (b[17] ^= 1), // the crc
+      (b: Buffer) => (b[0] = 0), // the magic
+      (b: Buffer) => (b[9] ^= 1), // the length
+    ]) {
+      cache.put(root(1), 'i32', column)
+      const bytes = fs.readFileSync(file)
+      damage(bytes)
+      fs.writeFileSync(file, bytes)
+      assert.equal(cache.get(root(1), 'i32', 1000), undefined)
+    }
+    cache.put(root(1), 'i32', column)
+    fs.truncateSync(file, 500)
+    assert.equal(cache.get(root(1), 'i32', 1000), undefined)
+  })
+
+  it('add --key through the cache: the same upserts, and a hit reads no leaf of the key tensor', async () => {
+    const dir = path.join(tmp, 'ds')
+    fs.mkdirSync(dir)
+    const n = 20000
+    fs.writeFileSync(path.join(tmp, 'base.csv'), 'id,label\n' + Array.from({length: n}, (_, i) => `${i * 7},${i}`).join('\n') + '\n')
+    let repo = await Repo.init(dir)
+    await add(repo, [path.join(tmp, 'base.csv')])
+    await commit(repo, {message: 'base'})
+    await repo.close()
+
+    const upsert = async (file: string, rows: [number, number][]) => {
+      fs.writeFileSync(file, 'id,label\n' + rows.map(([id, label]) => `${id},${label}`).join('\n') + '\n')
+      repo = await Repo.open(dir)
+      repo.data.columnCache = new ColumnCache(path.join(dir, '.lake', 'cache', 'columns'), 10_000)
+      const reads = {count: 0}
+      const read = repo.objects.getUnverified.bind(repo.objects)
+      repo.objects.getUnverified = (hash: string) => (reads.count++, read(hash))
+      try {
+        const result = await add(repo, [file], {key: 'id'})
+        await commit(repo, {message: file})
+        const state = await repo.withDb((db) => readState(repo, db))
+        const label = (await repo.data.getRoot(state.staged.root)).tensors.label
+        const labels = await repo.data.readScalarColumn(label, 0, label.length)
+        return {result, reads: reads.count, labels: Array.from(labels!)}
+      } finally {
+        await repo.close()
+      }
+    }
+    const first = await upsert(path.join(tmp, 'u1.csv'), [[7, -1], [21, -3]])
+    assert.deepEqual([first.result.updated, first.result.added], [2, 0])
+    assert.equal(fs.readdirSync(path.join(dir, '.lake', 'cache', 'columns')).length, 1, 'the id column was cached')
+    // labels only: the id tensor keeps its index root, so the cached column serves the next add
+    const second = await upsert(path.join(tmp, 'u2.csv'), [[14, -2], [7, -9], [1_000_001, 5]])
+    assert.deepEqual([second.result.updated, second.result.added], [2, 1])
+    assert.deepEqual(second.labels.slice(0, 4), [0, -9, -2, -3])
+    assert.equal(second.labels[n], 5)
+    // the id column of 20k rows spans ~40 leaves (~512 entries each): a hit skips them all
+    assert.ok(second.reads <= first.reads - 30, `a hit reads fewer nodes: ${second.reads} vs ${first.reads}`)
+  })
+})
