@@ -1,7 +1,7 @@
 // The version root object (pure model): tensor name → meta + index root + length. A commit points
 // at one; the staged state is one. Untouched tensors keep their index root, so two versions share
 // everything they did not change.
-import {decode, encode} from '../codec.js'
+import {decode, encode, sameEncoding} from '../codec.js'
 import {CorruptObjectError, FormatVersionError} from '../errors.js'
 import {parseTensorMeta, type TensorMeta} from '../format/tensor-meta.js'
 import {describeValue} from '../format/messages.js'
@@ -77,7 +77,7 @@ export function decodeRoot(bytes: Uint8Array, id: string): VersionRoot {
 /** The stored meta, refused unless it is exactly what createTensorMeta makes for `name`. */
 function checkedMeta(meta: unknown, name: string, id: string): TensorMeta {
   const parsed = parseTensorMeta(meta, `version root ${id}, tensor '${name}'`)
-  if (parsed.name !== name || !encode(canonicalMeta(parsed)).equals(encode(canonicalMeta(meta as TensorMeta)))) {
+  if (parsed.name !== name || !sameEncoding(canonicalMeta(parsed), canonicalMeta(meta as TensorMeta))) {
     throw new CorruptObjectError(`version root ${id} is malformed: tensor '${name}' has a meta that is not canonical`, {hint: 'run `lake fsck` to find damaged objects', data: {object: id}})
   }
   return parsed
