@@ -101,14 +101,15 @@ function progress(ctx: ImportContext) {
 /**
  * Reads a tensor's values at the base version, keyed by their text (for upserts by path or key).
  * With `wanted`, only those keys are kept: an upsert of 100 rows into 1M then costs one column read
- * and a numeric membership test per row, not a million strings in a map.
+ * and a numeric membership test per row, not a million strings in a map; with `prefix`, only
+ * texts that start with it.
  */
-async function positionsByValue(b: ChangeBuilder, tensor: string, wanted?: Set<string>): Promise<Map<string, number>> {
+async function positionsByValue(b: ChangeBuilder, tensor: string, wanted?: Set<string>, prefix = ''): Promise<Map<string, number>> {
   const map = new Map<string, number>()
   const t = b.base.tensors[tensor]
   if (!t || wanted?.size === 0) return map
   const keep = (text: string, i: number) => {
-    if (!wanted || wanted.has(text)) map.set(text, i)
+    if ((!wanted || wanted.has(text)) && text.startsWith(prefix)) map.set(text, i)
   }
   // numeric keys (ids) in one column read: no per-row sample objects
   const column = t.meta.dtype === 'bool' ? undefined : await b.store.readWholeScalarColumn(t)
@@ -173,7 +174,8 @@ async function importFiles(b: ChangeBuilder, ctx: ImportContext, inputs: string[
   const pathMeta = ensureTensor(b, ctx, 'path', {htype: 'text'})
   const contentMeta = ensureTensor(b, ctx, 'content', {htype: 'binary'})
   const prefix = ctx.opts.prefix ? checkPrefix(ctx.opts.prefix) : ''
-  const existing = await positionsByValue(b, 'path')
+  // only paths under the prefix can match or be deleted
+  const existing = await positionsByValue(b, 'path', undefined, prefix)
   const seen = new Set<string>()
   let syncsDirectory = false
   for (const input of inputs) {

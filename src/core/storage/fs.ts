@@ -88,6 +88,8 @@ export class FsStore extends BaseStore {
   private readonly keyMutex = new KeyedMutex()
   /** Directories this process has created or seen, and (when durable) whose entry it has fsynced. */
   private readonly readyDirs = new Set<string>()
+  /** Directories deferred puts made: their entries become durable (parent fsynced) at the flush. */
+  private readonly unsyncedDirs = new Set<string>()
   private readonly pendingDirs = new Map<string, Promise<void>>()
   /** deferSync puts not flushed yet, by key */
   private readonly deferred = new Map<string, DeferredWrite>()
@@ -284,6 +286,8 @@ export class FsStore extends BaseStore {
 
   private async flushBatch(batch: [string, DeferredWrite][]): Promise<void> {
     let current = batch[0][0]
+    const made = [...this.unsyncedDirs]
+    this.unsyncedDirs.clear()
     try {
       // 1. data: every file fsynced (after the first, the journal commit has taken most of the rest)
       for (let i = 0; i < batch.length; i += FLUSH_PARALLEL) {
@@ -298,19 +302,22 @@ export class FsStore extends BaseStore {
         this.deferredBytes -= w.size
       }
       // 3. directory entries: each directory once, after all its renames
-      const dirs = [...new Set(batch.map(([, w]) => dirname(w.path)))]
+      // (and the parents of directories made for them, so that their entries are durable too)
+      const dirs = [...new Set([...batch.map(([, w]) => dirname(w.path)), ...made.map((d) => dirname(d))])]
       for (let i = 0; i < dirs.length; i += FLUSH_PARALLEL) {
         await Promise.all(dirs.slice(i, i + FLUSH_PARALLEL).map(d => this.dirSyncer.sync(d)))
       }
     } catch (err) {
+      for (const d of made) this.unsyncedDirs.add(d)
       throw this.failure('write', current, err)
     }
+    for (const d of made) this.readyDirs.add(d)
   }
 
   /** A temp file holding `bytes`, not fsynced and still open (putDeferred). */
   private async writeOpenTemp(dir: string, bytes: Uint8Array): Promise<{temp: string; handle: FileHandle}> {
     const temp = join(dir, TEMP_PREFIX + randomBytes(8).toString('hex'))
-    const handle = await this.createInDir(dir, () => open(temp, 'wx'))
+    const handle = await this.createInDir(dir, () => open(temp, 'wx'), true)
     try {
       await handle.writeFile(bytes)
     } catch (err) {
@@ -359,10 +366,13 @@ export class FsStore extends BaseStore {
     return this.keyMutex.run(key, () => withFileLock(lockPath, key, this.lockOptions, fn))
   }
 
-  /** Creates a file in `dir`, making the directory (durably) first. */
-  private async createInDir<T>(dir: string, create: () => Promise<T>): Promise<T> {
+  /**
+   * Creates a file in `dir`, making the directory first: durably, or for a deferred put with its
+   * parent's fsync left to the flush.
+   */
+  private async createInDir<T>(dir: string, create: () => Promise<T>, deferred = false): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      await this.ensureDir(dir)
+      await (deferred ? this.ensureDirDeferred(dir) : this.ensureDir(dir))
       try {
         return await create()
       } catch (err) {
@@ -370,6 +380,7 @@ export class FsStore extends BaseStore {
         if (errno(err) !== 'ENOENT' || attempt >= 5) throw err
         for (let d = dir; d.startsWith(this.root); d = dirname(d)) {
           this.readyDirs.delete(d)
+          this.unsyncedDirs.delete(d)
           if (d === this.root) break
         }
       }
@@ -384,6 +395,14 @@ export class FsStore extends BaseStore {
       this.pendingDirs.set(dir, pending)
     }
     return pending
+  }
+
+  private async ensureDirDeferred(dir: string): Promise<void> {
+    if (this.readyDirs.has(dir) || this.unsyncedDirs.has(dir)) return
+    await mkdir(dir, {recursive: true})
+    // whichever of them mkdir made, each gets its parent fsynced at the flush (a few extra fsyncs
+    // of directories that were already durable cost less than finding out)
+    for (let d = dir; d !== this.root && d.startsWith(this.root + '/') && !this.readyDirs.has(d); d = dirname(d)) this.unsyncedDirs.add(d)
   }
 
   // Another process may have created the directory without syncing its entry yet, so a directory
@@ -405,6 +424,7 @@ export class FsStore extends BaseStore {
         return
       }
       this.readyDirs.delete(d)
+      this.unsyncedDirs.delete(d)
     }
   }
 
