@@ -37,6 +37,19 @@ describe('lz4 block decoder (JavaScript)', () => {
     )
   })
 
+  it('decodes long matches at every distance, shorter or longer than the match (copied natively)', () => {
+    const repeats = fc
+      .array(fc.record({seed: fc.uint8Array({minLength: 1, maxLength: 200}), n: fc.integer({min: 1, max: 5000})}), {minLength: 1, maxLength: 6})
+      .map((parts) => Uint8Array.from(parts.flatMap(({seed, n}) => Array.from({length: n}, (_, i) => seed[i % seed.length]))))
+    fc.assert(
+      fc.property(repeats, (bytes) => {
+        const {block, size} = compress(bytes)
+        assert.deepEqual(decodeLz4Block(block, size), bytes)
+      }),
+      {numRuns: 300},
+    )
+  })
+
   it('decodes a large label-like payload (long literal and match lengths)', () => {
     const bytes = new Uint8Array(200_000)
     const view = new DataView(bytes.buffer)

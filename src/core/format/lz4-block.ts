@@ -42,8 +42,20 @@ export function decodeLz4Block(src: Uint8Array, size: number): Uint8Array {
     }
     match += 4
     if (d + match > size) throw new Error(`match of ${match} bytes passes the ${size}-byte output`)
-    // byte by byte: a match may overlap the bytes it is producing (offset < length repeats them)
-    for (let from = d - offset, stop = d + match; d < stop; ) out[d++] = out[from++]
+    const from = d - offset
+    if (match <= 32) {
+      // byte by byte: a match may overlap the bytes it is producing (offset < length repeats them)
+      for (let f = from, stop = d + match; d < stop; ) out[d++] = out[f++]
+    } else {
+      // long matches (runs in label and id chunks) natively: out[d + i] = out[from + i], copied in
+      // spans that only read bytes already written, doubling (a short offset repeats a pattern)
+      for (let done = 0; done < match; ) {
+        const n = Math.min(match - done, offset + done)
+        out.copyWithin(d + done, from, from + n)
+        done += n
+      }
+      d += match
+    }
   }
   if (d !== size) throw new Error(`decoded ${d} bytes, expected ${size}`)
   return out
