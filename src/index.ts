@@ -116,6 +116,16 @@ export class Dataset {
     return this.repo.root
   }
 
+  /**
+   * Runs `fn` (operations on this dataset) with the dataset's event log held open throughout: a
+   * loop of small changes, or add + commit + tag, then skips reopening it for each. Every
+   * operation inside still has its own commit point. Other processes wait for the dataset until
+   * `fn` is done (up to LAKE_LOCK_TIMEOUT, then they fail), so hold it for a burst, not a session.
+   */
+  batch<T>(fn: (ds: Dataset) => Promise<T>): Promise<T> {
+    return this.repo.holdDb(() => fn(this))
+  }
+
   /** A revision (HEAD, branch, tag, id prefix, REV~N, REV^2, REV@{time}, @{N}) → commit id. */
   resolve(rev: string): Promise<string> {
     return resolve(this.repo, rev)

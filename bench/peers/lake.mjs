@@ -429,7 +429,7 @@ try {
 // S1_lib / S2_lib ----------------------------------------------------------------------------
 // The same ingest and versions through the library in this process (no process start per
 // command), on a second store: the figure to hold against LanceDB's in-process S1/S2. Each
-// version: Dataset.add([upd.csv, images, append.csv], {key: 'id', prefix}); commit; tag.
+// version: Dataset.batch(add([upd.csv, images, append.csv], {key: 'id', prefix}); commit; tag).
 const libStore = `${store}-lib`;
 try {
   fs.rmSync(libStore, { recursive: true, force: true });
@@ -465,10 +465,13 @@ try {
       if (line) libLabels[Number(id)] = Number(label);
     }
     fs.writeFileSync(appFile, 'id,label,caption\n' + appText);
-    const u = await ds.add([updFile, path.join(vdir, 'images'), appFile], { key: 'id', prefix: `v${K}` });
-    if (u.updated !== ids.length) throw new Error(`v${K}: key id updated ${u.updated} rows, expected ${ids.length}`);
-    await ds.commit(`v${K}`);
-    await ds.tag(`v${K}`);
+    // one batch: add, commit and tag share one open event log (each keeps its own commit point)
+    await ds.batch(async (d) => {
+      const u = await d.add([updFile, path.join(vdir, 'images'), appFile], { key: 'id', prefix: `v${K}` });
+      if (u.updated !== ids.length) throw new Error(`v${K}: key id updated ${u.updated} rows, expected ${ids.length}`);
+      await d.commit(`v${K}`);
+      await d.tag(`v${K}`);
+    });
     perVersion.push(performance.now() - t1);
   }
   const head = await ds.version('HEAD');
@@ -477,7 +480,7 @@ try {
   emit('S2_lib', {
     ok: head.length('label') === exp.headRows && headDigest === exp.headLabelDigest, verified: headDigest === exp.headLabelDigest,
     per_version_ms: perVersion.map(round3), median_ms: round3(median(perVersion)), max_ms: round3(Math.max(...perVersion)),
-    method: 'in-process library, per version: write upd.csv and append.csv; Dataset.add([upd.csv, vK/images, append.csv], {key: "id", prefix: "vK"}); commit; tag (one open Dataset)',
+    method: 'in-process library, per version: write upd.csv and append.csv; Dataset.batch(d => { d.add([upd.csv, vK/images, append.csv], {key: "id", prefix: "vK"}); d.commit; d.tag }) (one open Dataset)',
   });
 } catch (e) { fail('S2_lib', e); }
 fs.rmSync(libStore, { recursive: true, force: true });
