@@ -92,8 +92,12 @@ export class Version {
     }
   }
 
-  /** Like stream, but yields the raw stored bytes (no decoding). */
-  async *streamBytes(tensor: string, opts: {start?: number; end?: number; prefetch?: number} = {}): AsyncGenerator<{index: number; bytes: Uint8Array}> {
+  /**
+   * Like stream, but yields the raw stored bytes (no decoding), each verified (crc or chunk hash).
+   * With `views: true` the bytes may be a view into a buffer the scan reuses, valid only until
+   * the next sample is asked for: copy what you keep (it saves a copy per sample of large scans).
+   */
+  async *streamBytes(tensor: string, opts: {start?: number; end?: number; prefetch?: number; views?: boolean} = {}): AsyncGenerator<{index: number; bytes: Uint8Array}> {
     const t = this.tensor(tensor)
     for await (const {index, bytes} of this.data.readRange(t, opts.start ?? 0, opts.end ?? t.length, opts)) yield {index, bytes}
   }

@@ -68,6 +68,22 @@ describe('scan buffers', function () {
     await ds.close()
   })
 
+  it('views: the same verified bytes, valid until the next sample, from a few reused buffers', async () => {
+    const samples = await makeBlobs(600, 31_000)
+    const ds = await Dataset.open(dir)
+    const v = await ds.version('HEAD')
+    const buffers = new Set<ArrayBufferLike>()
+    let n = 0
+    for await (const s of v.streamBytes('blob', {prefetch: 2, views: true})) {
+      assert.deepEqual(Buffer.from(s.bytes), samples[s.index], `sample ${s.index}`)
+      buffers.add(s.bytes.buffer)
+      n++
+    }
+    assert.equal(n, samples.length)
+    assert.ok(buffers.size <= 4, `${buffers.size} buffers for 12 chunks: views into reused buffers, not copies`)
+    await ds.close()
+  })
+
   it('a damaged sample in a large raw chunk fails the scan at that sample, and is never returned', async () => {
     const samples = await makeBlobs(300, 30_000)
     const objects = path.join(dir, '.lake', 'objects')
@@ -85,14 +101,16 @@ describe('scan buffers', function () {
     assert.ok(flipped)
     const ds = await Dataset.open(dir)
     const v = await ds.version('HEAD')
-    const seen: number[] = []
-    await assert.rejects(
-      (async () => {
-        for await (const s of v.streamBytes('blob')) seen.push(s.index)
-      })(),
-      (e: {code?: string; message?: string}) => e.code === 'CORRUPT_OBJECT' && /sample 211 /.test(e.message ?? ''),
-    )
-    assert.deepEqual(seen, Array.from({length: 211}, (_, i) => i))
+    for (const views of [false, true]) {
+      const seen: number[] = []
+      await assert.rejects(
+        (async () => {
+          for await (const s of v.streamBytes('blob', {views})) seen.push(s.index)
+        })(),
+        (e: {code?: string; message?: string}) => e.code === 'CORRUPT_OBJECT' && /sample 211 /.test(e.message ?? ''),
+      )
+      assert.deepEqual(seen, Array.from({length: 211}, (_, i) => i), `views: ${views}`)
+    }
     await ds.close()
   })
 

@@ -193,8 +193,9 @@ export class DataStore {
       for (const {leaf, from, to} of parts) {
         for (let j = from; j < to; j++) {
           // a scan buffer is reused once the scan moves on: its samples go out as copies, checked
-          // there (the copy is in cache, and the crc sees the very bytes returned)
-          yield {index, bytes: payload.pooled ? checkedCopy(t, index, leaf, j, payload) : checkedSlice(t, index, leaf, j, payload)}
+          // there (the copy is in cache, and the crc sees the very bytes returned), unless the
+          // caller asked for views (valid until it asks for the next sample)
+          yield {index, bytes: payload.pooled && !opts.views ? checkedCopy(t, index, leaf, j, payload) : checkedSlice(t, index, leaf, j, payload)}
           index++
         }
       }
@@ -346,6 +347,12 @@ interface Payload {
 export interface ScanOptions {
   /** Chunk reads in flight ahead of the consumer (default: the store's readAhead). */
   prefetch?: number
+  /**
+   * readRange: samples may be views into a read buffer the scan reuses, valid only until the
+   * next sample is asked for (no copy per sample: what a loader that decodes each sample at
+   * once wants). Default: every sample is bytes of its own.
+   */
+  views?: boolean
   /** Sample bytes in flight ahead of the consumer at most (default PREFETCH_BYTES). */
   prefetchBytes?: number
 }
