@@ -8,6 +8,7 @@ import {ChunkBuilder} from '../format/chunk.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
 import {buildIndex, editIndex, type IndexEntry} from '../index/index.js'
 import type {DataStore} from './store.js'
+import {ScanBuffers} from './scan-buffers.js'
 import {tensorMap, type TensorState, type VersionRoot} from './version-root.js'
 import type {TensorChange} from '../events/records.js'
 
@@ -32,12 +33,16 @@ interface Pending {
 }
 
 const MAX_PUTS_IN_FLIGHT = 4
+/** Stored chunks' buffers at least this large go back to the pool (smaller ones are not worth keeping). */
+const POOLED_MIN = 1024 * 1024
 
 export class ChangeBuilder {
   private readonly cs: Changeset = {creates: [], metas: new Map(), appends: new Map(), updates: new Map(), deletes: new Map(), objects: []}
   private readonly builders = new Map<string, {builder: ChunkBuilder; pending: Pending[]}>()
   private readonly puts = new Set<Promise<void>>()
   private putError: unknown
+  /** Buffers of chunks of large samples, reused once a chunk is stored (see ChunkBufferPool). */
+  private readonly chunkBuffers = new ScanBuffers()
 
   constructor(readonly store: DataStore, readonly base: VersionRoot) {}
 
@@ -118,7 +123,7 @@ export class ChangeBuilder {
   private async write(tensor: string, bytes: Uint8Array, place: (loc: Located) => void): Promise<void> {
     let slot = this.builders.get(tensor)
     if (!slot) {
-      slot = {builder: new ChunkBuilder(this.meta(tensor)), pending: []}
+      slot = {builder: new ChunkBuilder(this.meta(tensor), this.chunkBuffers), pending: []}
       this.builders.set(tensor, slot)
     }
     let at = slot.builder.add(bytes)
@@ -135,11 +140,15 @@ export class ChangeBuilder {
     if (!slot || slot.builder.count === 0) return
     const bytes = slot.builder.finish()
     const pending = slot.pending
-    slot.builder = new ChunkBuilder(this.meta(tensor))
+    slot.builder = new ChunkBuilder(this.meta(tensor), this.chunkBuffers)
     slot.pending = []
     // The chunk's name is its hash; compute it by writing, and place its samples once it is known.
     // owned: the builder made these bytes for this put alone (hashed off the main thread when large)
-    const put = this.store.objects.put(bytes, {owned: true}).then((hash) => {
+    // a raw chunk of large samples lives in a pooled buffer: back to the pool once stored
+    const release = (b: Uint8Array) => {
+      if (b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && b.buffer.byteLength >= POOLED_MIN) this.chunkBuffers.give(new Uint8Array(b.buffer))
+    }
+    const put = this.store.objects.put(bytes, {owned: true, release}).then((hash) => {
       this.cs.objects.push(hash)
       for (const p of pending) p.place({chunk: hash, offset: p.offset, length: p.length, crc: p.crc})
     })

@@ -1,4 +1,6 @@
-// Read buffers a scan reuses, and the sample copies it hands out instead of views into them.
+// Read buffers a scan reuses, and the sample copies it hands out instead of views into them; the
+// same pool holds the buffers a change builds chunks of large samples in (ChunkBufferPool), each
+// given back once its chunk is stored.
 //
 // Why: new memory is expensive on virtual machines with shadow paging (ours): the first touch of
 // each 4 KiB page faults (~10 µs), so reading a 4 MiB chunk into new memory runs at ~0.4 GB/s and

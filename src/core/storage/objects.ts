@@ -57,9 +57,10 @@ export class ObjectDb {
 
   /**
    * Stores `bytes` unless an object with the same hash exists; returns the hash. With `owned` the
-   * caller gives the bytes up (their buffer may be detached): it must not read them afterwards.
+   * caller gives the bytes up (their buffer may be detached): it must not read them afterwards,
+   * except through `release`, called with them once they are stored (on success only).
    */
-  async put(bytes: Uint8Array, opts: {owned?: boolean} = {}): Promise<string> {
+  async put(bytes: Uint8Array, opts: {owned?: boolean; release?: (bytes: Uint8Array) => void} = {}): Promise<string> {
     let hash: string
     // `owned`: the caller hands the bytes over (a chunk just built); a large one is then hashed on
     // the checksum worker while this thread goes on building the next
@@ -78,6 +79,9 @@ export class ObjectDb {
       }
     }
     this.remember(hash, bytes)
+    // stored (the store keeps no reference after put; the cache keeps a copy): an owner may reuse
+    // the memory, handed back as it is now (after a trip to the hash worker, a new view of it)
+    opts.release?.(bytes)
     return hash
   }
 
