@@ -4,6 +4,10 @@
 // the index is ~2000 leaf nodes (~1 s), from here one 4 MB file. Updating other columns (labels)
 // keeps the key tensor's root, so a run of keyed updates hits every time.
 //
+// Beside them, latest-<name hash>.<dtype> names the root last cached for a tensor name, so that
+// a miss (the key tensor got appends, so a new root) can start from that column and patch in what
+// an index diff says changed, instead of reading the whole column again.
+//
 // File <dir>/<index root>.<dtype>: 'LKCC', u32 version 1, f64 length, u32 crc32 of the payload,
 // u32 reserved, then the column's little-endian bytes. A damaged, short or foreign file is
 // ignored (and rewritten); nothing in it is trusted without its crc. Not durable, not shared with
@@ -11,13 +15,14 @@
 import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
+import {sha256hex} from '../hash.js'
 import {dtypeInfo, littleEndianBytes, typedArrayFromLittleEndian, type NumericDtype, type TypedArray} from '../format/dtype.js'
 
 const MAGIC = 0x4343_4b4c // 'LKCC' little-endian
 const VERSION = 1
 const HEADER_BYTES = 24
 /** Columns shorter than this are read from the index: cheap enough, and no file churn. */
-export const COLUMN_CACHE_MIN_ROWS = 100_000
+export const COLUMN_CACHE_MIN_ROWS = 10_000
 /** Entries kept; the oldest go first. */
 const MAX_ENTRIES = 8
 
@@ -48,8 +53,22 @@ export class ColumnCache {
     return typedArrayFromLittleEndian(dtype, payload)
   }
 
-  /** Keeps `column` as the column of `indexRoot`; failures are ignored (it is a cache). */
-  put(indexRoot: string, dtype: NumericDtype, column: TypedArray): void {
+  /** The root (and length) last cached for tensor `name`, if any. */
+  latest(name: string, dtype: NumericDtype): {root: string; length: number} | undefined {
+    try {
+      const [root, length] = readFileSync(this.latestFile(name, dtype), 'utf8').split(' ')
+      return /^[0-9a-f]{64}$/.test(root) && Number.isSafeInteger(Number(length)) ? {root, length: Number(length)} : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  private latestFile(name: string, dtype: NumericDtype): string {
+    return join(this.dir, `latest-${sha256hex(new TextEncoder().encode(name)).slice(0, 16)}.${dtype}`)
+  }
+
+  /** Keeps `column` as the column of `indexRoot` (tensor `name`'s latest); failures are ignored (it is a cache). */
+  put(indexRoot: string, dtype: NumericDtype, column: TypedArray, name?: string): void {
     try {
       mkdirSync(this.dir, {recursive: true})
       const payload = littleEndianBytes(column)
@@ -63,18 +82,24 @@ export class ColumnCache {
       const temp = `${target}.${process.pid}.tmp`
       writeFileSync(temp, out)
       renameSync(temp, target)
-      this.trim()
+      if (name !== undefined) {
+        const pointer = this.latestFile(name, dtype)
+        writeFileSync(`${pointer}.${process.pid}.tmp`, `${indexRoot} ${column.length}`)
+        renameSync(`${pointer}.${process.pid}.tmp`, pointer)
+      }
+      this.trim(target)
     } catch {
       // a full disk or a read-only dataset: the next add reads the index, as without a cache
     }
   }
 
-  private trim(): void {
+  /** Keeps MAX_ENTRIES columns, the oldest go; never `keep` (just written: others may share its mtime). */
+  private trim(keep: string): void {
     const entries = readdirSync(this.dir)
-      .filter((name) => !name.endsWith('.tmp'))
+      .filter((name) => !name.endsWith('.tmp') && !name.startsWith('latest-') && join(this.dir, name) !== keep)
       .map((name) => ({name, mtimeMs: statSync(join(this.dir, name)).mtimeMs}))
-    if (entries.length <= MAX_ENTRIES) return
+    if (entries.length < MAX_ENTRIES) return
     entries.sort((a, b) => a.mtimeMs - b.mtimeMs)
-    for (const {name} of entries.slice(0, entries.length - MAX_ENTRIES)) rmSync(join(this.dir, name), {force: true})
+    for (const {name} of entries.slice(0, entries.length - (MAX_ENTRIES - 1))) rmSync(join(this.dir, name), {force: true})
   }
 }

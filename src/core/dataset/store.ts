@@ -9,13 +9,14 @@ import {checksumWorker} from '../checksum-worker.js'
 import {dtypeInfo, typedArrayFromLittleEndian, type NumericDtype, type TypedArray} from '../format/dtype.js'
 import {decodeSample, isNumericHtype, type SampleValue} from '../format/sample.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
-import {cachedNodeIO, getEntry, readLeafSlices, type IndexEntry, type LeafSlice, type NodeIO} from '../index/index.js'
+import {cachedNodeIO, diffIndexes, getEntry, readLeafSlices, type IndexEntry, type LeafSlice, type NodeIO} from '../index/index.js'
 import type {LeafNode} from '../index/node.js'
 import type {ObjectDb} from '../storage/objects.js'
 import {decodeCommit, encodeCommit, type Commit} from '../version/commit.js'
 import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} from './version-root.js'
 import {ownedCopy, ScanBuffers} from './scan-buffers.js'
 import type {ColumnCache} from './column-cache.js'
+import {toRanges} from './diff.js'
 
 export class DataStore {
   readonly nodes: NodeIO
@@ -218,9 +219,39 @@ export class DataStore {
     const cache = this.columnCache && t.length >= this.columnCache.minRows ? this.columnCache : undefined
     const cached = cache?.get(t.index, dtype, t.length)
     if (cached) return cached
+    const refreshed = cache && (await this.refreshedColumn(cache, t, dtype))
+    if (refreshed) {
+      cache!.put(t.index, dtype, refreshed, t.meta.name)
+      return refreshed
+    }
     const column = await this.readScalarColumn(t, 0, t.length)
-    if (column && cache) cache.put(t.index, dtype, column)
+    if (column && cache) cache.put(t.index, dtype, column, t.meta.name)
     return column
+  }
+
+  /**
+   * The column of `t` made from the one last cached for its name and an index diff between the
+   * two roots, when that diff is small and only appends at the end and updates (no deletes: then
+   * every old position is the same new one); else undefined. Cost: the diff and the changed rows.
+   */
+  private async refreshedColumn(cache: ColumnCache, t: TensorState, dtype: NumericDtype): Promise<TypedArray | undefined> {
+    const last = cache.latest(t.meta.name, dtype)
+    if (!last || last.root === t.index || last.length > t.length) return undefined
+    const old = cache.get(last.root, dtype, last.length)
+    if (!old) return undefined
+    const d = await diffIndexes(this.nodes, last.root, t.index)
+    if (d.deleted.length > 0 || d.added.length + d.updated.length > t.length / 4 || d.added.some((p) => p < last.length)) return undefined
+    const {array} = dtypeInfo(dtype)
+    const out = new array(t.length)
+    out.set(old as never)
+    for (const positions of [d.updated, d.added]) {
+      for (const [start, end] of toRanges(positions)) {
+        const part = await this.readScalarColumn(t, start, end)
+        if (!part) return undefined
+        out.set(part as never, start)
+      }
+    }
+    return out
   }
 
   async readScalarColumn(t: TensorState, start: number, end: number, opts: ScanOptions = {}): Promise<TypedArray | undefined> {
