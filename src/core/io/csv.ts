@@ -44,6 +44,20 @@ export async function* readCsv(file: string, opts: CsvOptions = {}): AsyncGenera
 
 /** The column names of `file` (its first record), read without scanning the rest. */
 export async function csvHeader(file: string, opts: CsvOptions = {}): Promise<string[]> {
+  const delimiter = checkDelimiter(opts.delimiter)
+  if (opts.plain !== false && (opts.maxRecordBytes ?? DEFAULT_MAX_RECORD) >= HEADER_PROBE) {
+    // a plain first line is the header: the first 64 KiB answer, not the whole file
+    const {handle} = await openInput(file)
+    let head: Buffer
+    try {
+      const {bytesRead, buffer} = await handle.read(Buffer.alloc(HEADER_PROBE), 0, HEADER_PROBE, 0)
+      head = buffer.subarray(0, bytesRead)
+    } finally {
+      await handle.close()
+    }
+    const firstLine = plainFirstLine(head.toString('utf8'))
+    if (firstLine) return checkHeader(file, firstLine.line, firstLine.text.split(delimiter))
+  }
   for await (const {line, fields} of csvRecords(file, opts)) {
     return checkHeader(file, line, fields)
   }
@@ -82,12 +96,16 @@ export interface RawRecord {
   fields: string[]
 }
 
-async function* csvRecords(file: string, opts: CsvOptions): AsyncGenerator<RawRecord> {
-  const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD
-  const delimiter = opts.delimiter ?? ','
+function checkDelimiter(delimiter = ','): string {
   if (delimiter === '' || delimiter.includes('"') || delimiter.includes('\n') || delimiter.includes('\r')) {
     throw new UsageError(`invalid CSV delimiter ${JSON.stringify(delimiter)}`)
   }
+  return delimiter
+}
+
+async function* csvRecords(file: string, opts: CsvOptions): AsyncGenerator<RawRecord> {
+  const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD
+  const delimiter = checkDelimiter(opts.delimiter)
   const {handle, size} = await openInput(file)
   // A small plain file (no quotes, \n line ends, every row as wide as the header) is split
   // directly: csv-parse tokenizes character by character, which in a short-lived process (its code
@@ -141,6 +159,25 @@ async function* csvRecords(file: string, opts: CsvOptions): AsyncGenerator<RawRe
 }
 
 const PLAIN_MAX = 4 * 1024 * 1024
+/** What csvHeader reads to find a plain first line. */
+const HEADER_PROBE = 64 * 1024
+
+/**
+ * The first non-empty line of `head` and its 1-based number, when it is plain (no quote, no \r)
+ * and ends inside `head` (so that it is the whole line); undefined otherwise.
+ */
+function plainFirstLine(head: string): {line: number; text: string} | undefined {
+  if (head.charCodeAt(0) === 0xfeff) head = head.slice(1) // bom: true
+  let start = 0
+  for (let line = 1; ; line++) {
+    const end = head.indexOf('\n', start)
+    if (end < 0) return undefined
+    const text = head.slice(start, end)
+    if (text.includes('"') || text.includes('\r')) return undefined
+    if (text.length > 0) return {line, text}
+    start = end + 1
+  }
+}
 
 /**
  * The records csv-parse would give for `text`, when the text is plain: no quote, no \r, and every
