@@ -286,7 +286,12 @@ async function importTable(b: ChangeBuilder, ctx: ImportContext, file: string, f
   const header = format === 'csv' ? await csvHeader(file) : null
   const known = header !== null && header.every((c) => b.hasTensor(c))
   if (known) order.push(...header)
-  if (!known) for await (const {record} of readRows(file, format)) {
+  const key = ctx.opts.key
+  // the key cell of every row, kept by whichever pass reads the file first (parsed once the
+  // columns' types are known): only those keys' rows of the dataset need finding
+  const keyRows: Row[] | undefined = !known && key ? [] : undefined
+  if (!known) for await (const {line, record} of readRows(file, format)) {
+    keyRows?.push({line, record: {[key!]: record[key!]}})
     rowCount++
     for (const k of Object.keys(record)) {
       if (!samples.has(k)) {
@@ -299,7 +304,6 @@ async function importTable(b: ChangeBuilder, ctx: ImportContext, file: string, f
       if (!b.hasTensor(k)) list.push(record[k])
     }
   }
-  const key = ctx.opts.key
   if (key && !order.includes(key)) throw new BadInputFileError(`${file}: no column '${key}' to use as --key`, {hint: `columns: ${order.join(', ')}`})
   const metas = new Map<string, TensorMeta>()
   for (const name of order) {
@@ -326,7 +330,8 @@ async function importTable(b: ChangeBuilder, ctx: ImportContext, file: string, f
   let positions = new Map<string, number>()
   if (key && b.hasTensor(key)) {
     const wanted = new Set<string>()
-    for await (const row of readRows(file, format)) wanted.add(keyText(cell(row, key)))
+    if (keyRows) for (const row of keyRows) wanted.add(keyText(cell(row, key)))
+    else for await (const row of readRows(file, format)) wanted.add(keyText(cell(row, key)))
     positions = await positionsByValue(b, key, wanted)
   }
   const keysSeen = new Set<string>()
