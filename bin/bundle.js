@@ -1,11 +1,15 @@
 // Loads the bundled CLI (dist/lake.cjs, made by scripts/bundle.mjs) through vm.Script with V8's
 // code cache (dist/lake.cache) when there is one: parsing and compiling the ~0.9 MB bundle is a
 // good part of each `lake` process, and the cache skips it. A cache V8 refuses (another Node
-// version) only costs the compile it would have saved.
-import {readFileSync} from 'node:fs'
+// version) only costs the compile it would have saved. V8 checks neither the cache's bytes nor
+// that it was made from this source (only its length): damaged cached code crashes the process,
+// and the cache of another bundle of the same length would run. So the file ends with the crc32
+// of the bundle it was made from and the crc32 of the cache (writeCodeCache), both checked here.
+import {readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 import vm from 'node:vm'
+import {crc32} from 'node:zlib'
 
 /**
  * The bundle's exports ({main}) and its vm.Script (for createCachedData), or undefined when the
@@ -13,22 +17,46 @@ import vm from 'node:vm'
  */
 export function loadBundle(distDir, {useCache = true} = {}) {
   const file = join(distDir, 'lake.cjs')
-  let source
+  let bytes
   try {
-    source = readFileSync(file, 'utf8')
+    bytes = readFileSync(file)
   } catch (error) {
     if (error?.code === 'ENOENT') return undefined
     throw error
   }
-  let cachedData
-  if (useCache) {
-    try {
-      cachedData = readFileSync(join(distDir, 'lake.cache'))
-    } catch {}
-  }
+  const source = bytes.toString('utf8')
+  const cachedData = useCache ? readCodeCache(join(distDir, 'lake.cache'), crc32(bytes)) : undefined
   // the same wrapper Node puts around a CommonJS module
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {filename: file, cachedData})
   const module = {exports: {}}
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file))
   return {exports: module.exports, script}
+}
+
+/** The cache in `file` when it was made from the bundle whose crc32 is `bundleCrc` and is intact. */
+function readCodeCache(file, bundleCrc) {
+  let bytes
+  try {
+    bytes = readFileSync(file)
+  } catch {
+    return undefined
+  }
+  if (bytes.length < 8) return undefined
+  const cache = bytes.subarray(0, bytes.length - 8)
+  const madeFrom = bytes.readUInt32LE(bytes.length - 8)
+  return madeFrom === bundleCrc && crc32(cache) === bytes.readUInt32LE(bytes.length - 4) ? cache : undefined
+}
+
+/**
+ * Writes `cache` (script.createCachedData() of the bundle whose bytes are `bundle`) with its
+ * trailer: the bundle's crc32, then the cache's; atomically.
+ */
+export function writeCodeCache(file, cache, bundle) {
+  const out = Buffer.alloc(cache.length + 8)
+  out.set(cache)
+  out.writeUInt32LE(crc32(bundle), cache.length)
+  out.writeUInt32LE(crc32(cache), cache.length + 4)
+  const temp = `${file}.${process.pid}.tmp`
+  writeFileSync(temp, out)
+  renameSync(temp, file)
 }

@@ -3,11 +3,11 @@
 // bundle the way bin/run.js does, runs the everyday commands once each in this one process on a
 // scratch dataset (so that the functions they compile lazily are in the cache too), then asks V8
 // for the cache and writes it atomically.
-import {mkdtempSync, rmSync, writeFileSync, renameSync, mkdirSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {loadBundle} from '../bin/bundle.js'
+import {loadBundle, writeCodeCache} from '../bin/bundle.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = join(root, 'dist')
@@ -53,7 +53,5 @@ try {
 }
 if (process.exitCode) throw new Error(`a command of the code-cache run failed (exit ${process.exitCode})`)
 const cache = bundle.script.createCachedData()
-const temp = join(dist, `.lake.cache.${process.pid}`)
-writeFileSync(temp, cache)
-renameSync(temp, join(dist, 'lake.cache'))
+writeCodeCache(join(dist, 'lake.cache'), cache, readFileSync(join(dist, 'lake.cjs')))
 console.log(`code cache: dist/lake.cache (${(cache.length / 1024).toFixed(0)} KiB)`)
