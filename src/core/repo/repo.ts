@@ -28,6 +28,8 @@ export const DEFAULT_BRANCH = 'main'
 export class Repo {
   readonly objects: ObjectDb
   readonly data: DataStore
+  /** The event log while holdDb runs (withDb then uses it instead of opening its own). */
+  private held?: EventDb
 
   private constructor(readonly root: string, readonly config: RepoConfig, readonly store: ObjectStore) {
     this.objects = new ObjectDb(store)
@@ -145,10 +147,13 @@ export class Repo {
   withDb<T>(fn: (db: EventDb) => Promise<T>): Promise<T> {
     const held = this.held
     if (held) return fn(held).catch((error) => Promise.reject(levelError(error, this.dbPath)))
-    return withEventDb(this.dbPath, (db) => {
-      db.beforeAppend = () => this.objects.flush()
-      return fn(db)
-    })
+    return withEventDb(this.dbPath, (db) => fn(this.flushingFirst(db)))
+  }
+
+  /** `db`, made to flush this repo's objects before each append (their commit point). */
+  private flushingFirst(db: EventDb): EventDb {
+    db.beforeAppend = () => this.objects.flush()
+    return db
   }
 
   /**
@@ -158,8 +163,7 @@ export class Repo {
    */
   async holdDb<T>(fn: () => Promise<T>): Promise<T> {
     if (this.held) return fn()
-    const db = await openEventDb(this.dbPath)
-    db.beforeAppend = () => this.objects.flush()
+    const db = this.flushingFirst(await openEventDb(this.dbPath))
     this.held = db
     try {
       return await fn()
@@ -168,8 +172,6 @@ export class Repo {
       await db.level.close()
     }
   }
-
-  private held?: EventDb
 
   /** Rewrites .lake/config.json with `change` applied (remotes, lazy source). */
   async updateConfig(change: (config: RepoConfig) => void): Promise<void> {

@@ -457,14 +457,23 @@ async function readExactly(fd: number, offset: number, length: number, into?: Ui
   const out = new Uint8Array(buffer.buffer, buffer.byteOffset, length)
   // small reads (one image of a chunk) synchronously: a thread-pool round trip costs several
   // times a page-cache read of a few KB
-  const sync = length <= SYNC_READ_MAX
+  if (length <= SYNC_READ_MAX) return readFullySync(fd, out, offset) && !(length === 0 && fstatSync(fd).size < offset) ? out : null
   for (let filled = 0; filled < length; ) {
-    const bytesRead = sync ? readSync(fd, out, filled, length - filled, offset + filled) : await readAsync(fd, out, filled, length - filled, offset + filled)
+    const bytesRead = await readAsync(fd, out, filled, length - filled, offset + filled)
     if (bytesRead === 0) return null
     filled += bytesRead
   }
-  if (length === 0 && fstatSync(fd).size < offset) return null
   return out
+}
+
+/** Fills `out` from `fd` at `position` without the thread pool; false when the file ends first. */
+function readFullySync(fd: number, out: Uint8Array, position: number): boolean {
+  for (let filled = 0; filled < out.length; ) {
+    const n = readSync(fd, out, filled, out.length - filled, position + filled)
+    if (n === 0) return false
+    filled += n
+  }
+  return true
 }
 
 /** fs.read as a promise (FileHandle.read would need a FileHandle, opened through the thread pool). */
@@ -501,12 +510,7 @@ function readRangeSync(file: string, offset: number, length: number, into?: Uint
   try {
     if (fstatSync(fd).size < offset + length) return null
     const out = into ? into.subarray(0, length) : new Uint8Array(length)
-    for (let filled = 0; filled < length; ) {
-      const n = readSync(fd, out, filled, length - filled, offset + filled)
-      if (n === 0) return null
-      filled += n
-    }
-    return out
+    return readFullySync(fd, out, offset) ? out : null
   } finally {
     closeSync(fd)
   }
