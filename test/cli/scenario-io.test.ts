@@ -159,6 +159,18 @@ describe('cli scenario: add and export', function () {
       assert.deepEqual(ds.json('show', 'HEAD:path[0:3]').values, ['v1/0.bin', 'v1/1.bin', 'v2/2.bin'])
       assert.deepEqual(ds.json('show', 'HEAD~1:label[0:2]').values, [10, 11])
     })
+
+    it('re-adding a directory under its --prefix syncs only that prefix: a same-named file elsewhere is not matched', () => {
+      // v2/images now holds 0.bin, whose stored path would be v2/0.bin (v1/0.bin is another file),
+      // and 2.bin changed; under v1 nothing is touched
+      ds.write('v2/images/0.bin', 'zero again')
+      ds.write('v2/images/2.bin', 'TWO')
+      assert.deepEqual(ds.json('add', 'v2/images', '--format', 'files', '--prefix', 'v2'), {added: 1, updated: 1, deleted: 0, tensors: ['content', 'path']})
+      ds.rm('v2/images/2.bin')
+      assert.deepEqual(ds.json('add', 'v2/images', '--format', 'files', '--prefix', 'v2'), {added: 0, updated: 0, deleted: 1, tensors: ['content', 'path']})
+      ds.ok('commit', '-m', 'v3')
+      assert.deepEqual(ds.json('show', 'HEAD:path[0:3]').values, ['v1/0.bin', 'v1/1.bin', 'v2/0.bin'])
+    })
   })
 
   describe('npy: first axis = samples (objects stored elsewhere with --storage)', () => {
