@@ -59,6 +59,13 @@ const MAX_DEFERRED_FILES = 256
 const MAX_DEFERRED_MS = 20_000
 // fsyncs in flight during a flush (the thread pool has 4 threads; a few more keep it busy)
 const FLUSH_PARALLEL = 8
+// A deferred object at least this large (a chunk of images) starts becoming durable at once, in
+// the background: its fsync (~20 ms for 4 MiB here) then overlaps the rest of the command (the
+// next chunk, the index) instead of waiting for the commit point. Small objects stay for the
+// flush, where one journal commit covers them all.
+const SETTLE_EARLY_MIN = 1024 * 1024
+// ... at most this many at once (each holds a thread of the pool while it fsyncs)
+const SETTLE_EARLY_PARALLEL = 2
 
 /** A deferSync put: written to `temp`, not yet fsynced nor renamed to `path`. */
 interface DeferredWrite {
@@ -69,6 +76,10 @@ interface DeferredWrite {
   size: number
   /** ifNoneMatch '*': linked into place (an existing object of the same key stays) */
   exclusive: boolean
+  /** made durable in the background (settleEarly): never rejects; the flush waits for it */
+  settling?: Promise<void>
+  /** why settling failed: the flush throws it (the object is not durable) */
+  failed?: unknown
 }
 
 // Errors that mean "there is no object by that key" on a read.
@@ -96,6 +107,8 @@ export class FsStore extends BaseStore {
   private deferredBytes = 0
   private deferredSince = 0
   private flushing: Promise<void> | undefined
+  /** settleEarly runs in flight */
+  private readonly settlingNow = new Set<Promise<void>>()
 
   constructor(rootDir: string, opts: FsStoreOptions = {}) {
     super()
@@ -219,6 +232,7 @@ export class FsStore extends BaseStore {
   }
 
   protected async _delete(key: string): Promise<void> {
+    await this.deferred.get(key)?.settling // then it is under its name, or failed and still waiting
     const waiting = this.deferred.get(key)
     if (waiting) {
       this.deferred.delete(key)
@@ -267,40 +281,86 @@ export class FsStore extends BaseStore {
     if (!this.deferred.has(key)) {
       const {temp, handle} = await this.writeOpenTemp(dirname(path), bytes)
       if (this.deferred.size === 0) this.deferredSince = Date.now()
-      this.deferred.set(key, {temp, handle, path, size: bytes.length, exclusive})
+      const w: DeferredWrite = {temp, handle, path, size: bytes.length, exclusive}
+      this.deferred.set(key, w)
       this.deferredBytes += bytes.length
+      if (bytes.length >= SETTLE_EARLY_MIN) {
+        while (this.settlingNow.size >= SETTLE_EARLY_PARALLEL) await Promise.race(this.settlingNow)
+        w.settling = this.settleEarly(key, w)
+        return {etag}
+      }
       const full = this.deferredBytes >= MAX_DEFERRED_BYTES || this.deferred.size >= MAX_DEFERRED_FILES
       if (full || Date.now() - this.deferredSince >= MAX_DEFERRED_MS) await this.flushDeferred()
     }
     return {etag}
   }
 
+  /**
+   * What the flush does for one object, started as soon as it is written: fsync, rename (or link)
+   * into place, fsync its directory. The object is then durable under its name, but for the
+   * entry of a directory this process made for it, which the flush makes durable with the rest.
+   */
+  private settleEarly(key: string, w: DeferredWrite): Promise<void> {
+    const run = (async () => {
+      try {
+        await w.handle.sync().finally(() => w.handle.close())
+        await (w.exclusive ? linkInto(w.temp, w.path) : rename(w.temp, w.path))
+        await this.dirSyncer.sync(dirname(w.path))
+        if (this.deferred.get(key) === w) {
+          this.deferred.delete(key)
+          this.deferredBytes -= w.size
+        }
+      } catch (err) {
+        w.failed = err
+      }
+    })()
+    this.settlingNow.add(run)
+    void run.finally(() => this.settlingNow.delete(run))
+    return run
+  }
+
   /** One flush at a time; a caller arriving during one waits for it, then flushes what is left. */
   private async flushDeferred(): Promise<void> {
     while (this.flushing) await this.flushing.catch(() => {})
-    if (this.deferred.size === 0) return
+    // (objects settled early leave the directories made for them to the flush)
+    if (this.deferred.size === 0 && this.unsyncedDirs.size === 0) return
     const batch = [...this.deferred.entries()]
     this.flushing = this.flushBatch(batch).finally(() => (this.flushing = undefined))
     return this.flushing
   }
 
-  private async flushBatch(batch: [string, DeferredWrite][]): Promise<void> {
-    let current = batch[0][0]
+  private async flushBatch(all: [string, DeferredWrite][]): Promise<void> {
+    const early = all.filter(([, w]) => w.settling)
+    const batch = all.filter(([, w]) => !w.settling)
+    let current = all[0]?.[0] ?? ''
     const made = [...this.unsyncedDirs]
     this.unsyncedDirs.clear()
     try {
       // 1. data: every file fsynced (after the first, the journal commit has taken most of the rest)
+      const settled = Promise.all(early.map(([, w]) => w.settling))
       for (let i = 0; i < batch.length; i += FLUSH_PARALLEL) {
         await Promise.all(batch.slice(i, i + FLUSH_PARALLEL).map(([, w]) => w.handle.sync().finally(() => w.handle.close())))
       }
-      // 2. names: each file, whole on disk, renamed (or linked) into place
-      for (const [key, w] of batch) {
-        current = key
-        if (w.exclusive) await linkInto(w.temp, w.path)
-        else await rename(w.temp, w.path)
-        this.deferred.delete(key)
-        this.deferredBytes -= w.size
+      await settled
+      const failed = early.find(([, w]) => w.failed !== undefined)
+      if (failed) {
+        current = failed[0]
+        throw failed[1].failed
       }
+      // 2. names: each file, whole on disk, renamed (or linked) into place (in parallel: each is
+      // a round trip through the thread pool)
+      await Promise.all(
+        batch.map(async ([key, w]) => {
+          try {
+            await (w.exclusive ? linkInto(w.temp, w.path) : rename(w.temp, w.path))
+          } catch (err) {
+            current = key
+            throw err
+          }
+          this.deferred.delete(key)
+          this.deferredBytes -= w.size
+        }),
+      )
       // 3. directory entries: each directory once, after all its renames
       // (and the parents of directories made for them, so that their entries are durable too)
       const dirs = [...new Set([...batch.map(([, w]) => dirname(w.path)), ...made.map((d) => dirname(d))])]

@@ -13,11 +13,19 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 export class ContentPool {
   private readonly bytes = new Map<string, Buffer>()
 
-  constructor(private readonly rand: () => number) {}
+  /**
+   * `largeChance`: the share of new contents that are over 1 MiB (objects that large take the
+   * file store's other durability path: made durable in the background as soon as written).
+   */
+  constructor(
+    private readonly rand: () => number,
+    private readonly opts: {largeChance?: number} = {},
+  ) {}
 
-  /** New random bytes (small: a trial should cost start-up time, not I/O). */
+  /** New random bytes (small, but for the share asked for: a trial should cost start-up time, not I/O). */
   fresh(): string {
-    const size = 200 + Math.floor(this.rand() * 2800)
+    const large = this.opts.largeChance !== undefined && this.rand() < this.opts.largeChance
+    const size = large ? 1024 * 1024 + Math.floor(this.rand() * 256 * 1024) : 200 + Math.floor(this.rand() * 2800)
     const b = Buffer.alloc(size)
     for (let i = 0; i < size; i += 4) b.writeUInt32LE(Math.floor(this.rand() * 2 ** 32), Math.min(i, size - 4))
     const h = sha(b)

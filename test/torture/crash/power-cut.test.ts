@@ -46,7 +46,8 @@ describe('torture 1: power cut (unsynced writes lost or torn)', function () {
     const seed = tortureSeed()
     console.log(`      power-cut seed ${seed} (reproduce: LAKE_TORTURE_SEED=${seed})`)
     const rand = prng(seed)
-    const pool = new ContentPool(rand)
+    // some files over 1 MiB: stored alone, each a chunk the store makes durable in the background
+    const pool = new ContentPool(rand, {largeChance: 0.15})
     const totals = {images: 0, journal: 0, metaOps: 0, lostMeta: 0, tornFiles: 0, tornDb: 0, noDataset: 0, acked: 0}
     const t0 = performance.now()
     for (let s = 0; s < SESSIONS; s++) {
