@@ -1,5 +1,6 @@
 // Power-cut simulation for lake's file writes. While lake runs in-process, every file-system
-// mutation under a root is journaled (fs/promises and FileHandle are wrapped): file creation,
+// mutation under a root is journaled (fs/promises, FileHandle, and fs's descriptor calls — openSync,
+// writeSync, fsync, closeSync — and mkdirSync are wrapped): file creation,
 // content, fsync, rename, link, unlink, mkdir, rmdir, directory fsync; LevelDB writes are journaled
 // as snapshots of its directory taken when each write resolves (LevelDB is native code: its own
 // files are not seen one by one; what it wrote with `sync: true` is on disk by then).
@@ -13,7 +14,7 @@
 //  - LevelDB's directory is its snapshot at its last completed write; with a write in flight, the
 //    tail of that write may be on disk, cut anywhere (LevelDB must drop a torn record).
 // Randomness comes from the caller's seeded PRNG.
-import {cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync} from 'node:fs'
+import fsSync, {cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync} from 'node:fs'
 import fsp from 'node:fs/promises'
 import {createRequire, syncBuiltinESMExports} from 'node:module'
 import path from 'node:path'
@@ -190,6 +191,48 @@ export class PowerCutJournal {
         return r
       })
     }
+    // Descriptors (the file store writes its deferred objects synchronously, fsyncs them later).
+    const fds = new Map<number, {rel: string; ino: number}>()
+    this.wrap(fsSync, 'openSync', (openSync) => function (this: unknown, p: string, flags: string | number = 'r', mode?: number) {
+      const fd = openSync.call(this, p, flags, mode)
+      const rel = j.rel(p)
+      const writing = typeof flags === 'number' ? (flags & 3) !== 0 : /[wax+]/.test(flags)
+      if (rel !== null && writing) fds.set(fd, {rel, ino: j.create(rel)})
+      return fd
+    })
+    this.wrap(fsSync, 'writeSync', (writeSync) => function (this: unknown, fd: number, buf: any, ...rest: any[]) {
+      const n = writeSync.call(this, fd, buf, ...rest)
+      const t = fds.get(fd)
+      if (t) {
+        // Appends at the end (how lake writes through a descriptor): the bytes written, in order.
+        if (typeof buf === 'string') throw new Error('power-cut journal: writeSync of a string is not journaled')
+        const offset = typeof rest[0] === 'number' ? rest[0] : 0
+        const bytes = Buffer.from(buf.buffer, buf.byteOffset + offset, n)
+        j.setData(t.ino, Buffer.concat([j.content.get(t.ino)!, bytes]))
+      }
+      return n
+    })
+    this.wrap(fsSync, 'fsync', (fsync) => function (this: unknown, fd: number, cb: (err: Error | null) => void) {
+      const t = fds.get(fd)
+      const bytes = t ? j.content.get(t.ino)! : undefined
+      return fsync.call(this, fd, (err: Error | null) => {
+        if (!err && t) j.ops.push({op: 'fsync', ino: t.ino, bytes: bytes!})
+        cb(err)
+      })
+    })
+    this.wrap(fsSync, 'closeSync', (closeSync) => function (this: unknown, fd: number) {
+      fds.delete(fd)
+      return closeSync.call(this, fd)
+    })
+    this.wrap(fsSync, 'mkdirSync', (mkdirSync) => function (this: unknown, p: string, o?: any) {
+      const made = missingDirs(p)
+      const r = mkdirSync.call(this, p, o)
+      for (const d of made) {
+        const rel = j.rel(d)
+        if (rel !== null && rel !== '') j.ops.push({op: 'mkdir', path: rel})
+      }
+      return r
+    })
     syncBuiltinESMExports()
 
     // LevelDB: its directory appears (natively) at open; each write is a snapshot.
