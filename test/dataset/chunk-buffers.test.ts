@@ -12,6 +12,7 @@ import {ChunkBuilder, type ChunkBufferPool} from '../../src/core/format/chunk.js
 import {createTensorMeta} from '../../src/core/format/tensor-meta.js'
 import {fsck} from '../../src/core/ops/fsck.js'
 import {Repo} from '../../src/core/repo/repo.js'
+import {changeChunkBuffers} from '../../src/core/dataset/scan-buffers.js'
 
 describe('pooled chunk buffers', function () {
   this.timeout(120_000)
@@ -77,6 +78,38 @@ describe('pooled chunk buffers', function () {
         await repo.close()
         assert.deepEqual(report.problems, [])
       }
+    }
+  })
+
+  it('the next change in the process builds its chunks in buffers an earlier one gave back, and both read back exactly', async () => {
+    const fromPool: boolean[] = []
+    const {take} = changeChunkBuffers
+    changeChunkBuffers.take = (n) => {
+      const before = changeChunkBuffers.available
+      const b = take.call(changeChunkBuffers, n)
+      fromPool.push(changeChunkBuffers.available === before - 1)
+      return b
+    }
+    try {
+      const ds = await Dataset.init(path.join(dir, 'two'))
+      await ds.createTensor('blob', {htype: 'binary'})
+      const first = Array.from({length: 150}, () => randomBytes(30_000))
+      await ds.append('blob', first)
+      const one = await ds.commit('one')
+      assert.ok(changeChunkBuffers.available > 0, 'the first change gave its chunk buffers back to the process pool')
+      const takenBefore = fromPool.length
+      const second = Array.from({length: 150}, () => randomBytes(30_000))
+      await ds.append('blob', second)
+      await ds.commit('two')
+      assert.ok(fromPool.length > takenBefore, 'the second change built chunks of large samples')
+      assert.ok(fromPool.slice(takenBefore).every(Boolean), 'each from the pool, none new')
+      const v1 = await ds.version(one.commit)
+      for await (const s of v1.streamBytes('blob')) assert.ok(Buffer.from(s.bytes).equals(first[s.index]), `one: sample ${s.index}`)
+      const v2 = await ds.version('HEAD')
+      for await (const s of v2.streamBytes('blob')) assert.ok(Buffer.from(s.bytes).equals([...first, ...second][s.index]), `two: sample ${s.index}`)
+      await ds.close()
+    } finally {
+      changeChunkBuffers.take = take
     }
   })
 })

@@ -8,7 +8,7 @@ import {ChunkBuilder} from '../format/chunk.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
 import {buildIndex, editIndex, type IndexEntry} from '../index/index.js'
 import type {DataStore} from './store.js'
-import {ScanBuffers} from './scan-buffers.js'
+import {changeChunkBuffers} from './scan-buffers.js'
 import {tensorMap, type TensorState, type VersionRoot} from './version-root.js'
 import type {TensorChange} from '../events/records.js'
 
@@ -41,8 +41,8 @@ export class ChangeBuilder {
   private readonly builders = new Map<string, {builder: ChunkBuilder; pending: Pending[]}>()
   private readonly puts = new Set<Promise<void>>()
   private putError: unknown
-  /** Buffers of chunks of large samples, reused once a chunk is stored (see ChunkBufferPool). */
-  private readonly chunkBuffers = new ScanBuffers()
+  /** Buffers of chunks of large samples, reused once a chunk is stored (see ChunkBufferPool): the process's. */
+  private readonly chunkBuffers = changeChunkBuffers
 
   constructor(readonly store: DataStore, readonly base: VersionRoot) {}
 

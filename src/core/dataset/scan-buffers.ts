@@ -16,6 +16,9 @@ const MIN_BYTES = 4 * 1024 * 1024 + 64
 export class ScanBuffers {
   private readonly free: Uint8Array[] = []
 
+  /** `keep`: at most this many free buffers are kept (the rest are left to the garbage collector). */
+  constructor(private readonly keep = Infinity) {}
+
   /** A buffer of at least `bytes` bytes, owned by the caller until it gives it back. */
   take(bytes: number): Uint8Array {
     const k = this.free.findIndex((b) => b.byteLength >= bytes)
@@ -23,11 +26,24 @@ export class ScanBuffers {
     return uninitialized(Math.max(bytes, MIN_BYTES))
   }
 
+  /** Free buffers held now. */
+  get available(): number {
+    return this.free.length
+  }
+
   /** Returns a buffer from take(): nothing may read it afterwards. */
   give(buffer: Uint8Array): void {
-    if (buffer.byteLength <= KEEP_MAX) this.free.push(buffer)
+    if (buffer.byteLength <= KEEP_MAX && this.free.length < this.keep) this.free.push(buffer)
   }
 }
+
+/**
+ * The pool every change in this process builds chunks of large samples in: a process that
+ * versions data again and again (a library user, a training job appending) then pays the page
+ * faults of its chunk buffers once, not once per change (~18 ms for 200 images of 24 KiB here).
+ * A few buffers are kept: ~4 MiB each.
+ */
+export const changeChunkBuffers = new ScanBuffers(4)
 
 /** A copy of `bytes` in memory of its own (its ArrayBuffer holds nothing else). */
 export function ownedCopy(bytes: Uint8Array): Uint8Array {
