@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {createTensorMeta, decodeSample, decodeSampleArray, encodeSample, type Dtype, type NestedArray} from '../../src/core/format/index.js'
 import {throwsCode} from './helpers.js'
+import {encodeNdArray, toNdArray} from '../../src/core/format/ndarray.js'
 
 const INT_RANGES: Record<string, [bigint, bigint]> = {
   u8: [0n, 255n], u16: [0n, 65535n], u32: [0n, 4294967295n], u64: [0n, 2n ** 64n - 1n],
@@ -53,6 +54,30 @@ describe('format/sample: numeric htypes', () => {
       }), {numRuns: 150})
     })
   }
+
+  it('a scalar takes the short path to exactly the bytes (or the error) of the n-d path, for every dtype', () => {
+    // valid elements of the dtype, and values that are wrong for some dtypes (out of range, not integral, the wrong type)
+    const anyScalar = fc.oneof(
+      fc.integer(), fc.double(), fc.boolean(), fc.bigInt({min: -(2n ** 70n), max: 2n ** 70n}),
+      fc.constantFrom(0, -1, 255, 256, 65536, 2 ** 31, 2 ** 32, -(2 ** 31) - 1, 2 ** 53, 0.5, NaN, Infinity, 3.5e38, 2n ** 64n - 1n, -(2n ** 63n)),
+    )
+    const outcome = (f: () => Uint8Array) => {
+      try {
+        return {bytes: [...f()]}
+      } catch (e) {
+        return {error: (e as Error).message}
+      }
+    }
+    for (const dtype of dtypes) {
+      const meta = createTensorMeta('x', {htype: 'generic', dtype})
+      fc.assert(fc.property(fc.oneof(element(dtype), anyScalar), (x) => {
+        const where = {index: 3}
+        const ctx = {tensor: 'x', dtype: dtype as never, where}
+        const general = outcome(() => encodeNdArray(ctx, [], toNdArray(ctx, x).data))
+        assert.deepStrictEqual(outcome(() => encodeSample(meta, x, where)), general, `${dtype} ${String(x)}`)
+      }), {numRuns: 300})
+    }
+  })
 
   it('encodes a documented header: rank, u32 LE dims, LE elements', () => {
     const meta = createTensorMeta('x', {htype: 'generic', dtype: 'u16'})

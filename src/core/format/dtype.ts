@@ -67,7 +67,7 @@ export function fitsInt(dtype: NumericDtype, x: number | bigint): boolean {
   return x >= min && x <= max
 }
 
-const HOST_IS_LE = endianness() === 'LE'
+export const HOST_IS_LE = endianness() === 'LE'
 
 /**
  * The little-endian bytes of a typed array, as a view when the host is little-endian (the usual

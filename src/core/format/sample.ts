@@ -9,7 +9,7 @@ import {type NumericDtype, type TypedArray} from './dtype.js'
 import {parseImageHeader} from './image-header.js'
 import {checkJsonValue, isWellFormedString, type JsonValue} from './json-value.js'
 import {corruptSample, describeValue, invalidValue, type SampleWhere} from './messages.js'
-import {decodeNdArray, encodeNdArray, toNdArray, toNested, type NdArrayLike, type NdContext, type NestedArray} from './ndarray.js'
+import {decodeNdArray, encodeNdArray, encodeScalar, toNdArray, toNested, type NdArrayLike, type NdContext, type NestedArray} from './ndarray.js'
 import type {TensorMeta} from './tensor-meta.js'
 
 export type {SampleWhere} from './messages.js'
@@ -74,6 +74,8 @@ const ctxOf = (meta: TensorMeta, where?: SampleWhere, noun?: string): NdContext 
 function encodeNumeric(meta: TensorMeta, value: unknown, where: SampleWhere): Uint8Array {
   if (meta.htype === 'class_label') return encodeClassLabel(meta, value, where)
   const ctx = ctxOf(meta, where)
+  // a scalar (a CSV cell, a label) without the n-d machinery: same bytes, one allocation
+  if ((typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') && shapeProblem(meta, []) === undefined) return encodeScalar(ctx, value)
   const {shape, data} = toNdArray(ctx, value)
   const problem = shapeProblem(meta, shape)
   if (problem) throw invalidValue(meta.name, where, problem, value, {describeGot: shape.length === 0 ? 'a scalar' : `shape [${shape.join(', ')}]`})
