@@ -25,12 +25,11 @@ export interface Changeset {
 
 export const isAppendOnly = (cs: Changeset) => cs.updates.size === 0 && cs.deletes.size === 0
 
-interface Pending {
-  offset: number
-  length: number
-  crc: number
-  place: (entry: Located) => void
-}
+// A sample's entry is made when its bytes go into a chunk (so its place in the change is the
+// order of the writes), with `chunk` filled in once that chunk is stored and named: until the
+// change is finished, entries may still have chunk ''. One object a sample: a change of a
+// million labels keeps them all, and every extra one surviving a young-generation GC is copied.
+const UNNAMED = ''
 
 const MAX_PUTS_IN_FLIGHT = 4
 /** Stored chunks' buffers at least this large go back to the pool (smaller ones are not worth keeping). */
@@ -38,7 +37,7 @@ const POOLED_MIN = 1024 * 1024
 
 export class ChangeBuilder {
   private readonly cs: Changeset = {creates: [], metas: new Map(), appends: new Map(), updates: new Map(), deletes: new Map(), objects: []}
-  private readonly builders = new Map<string, {builder: ChunkBuilder; pending: Pending[]}>()
+  private readonly builders = new Map<string, {builder: ChunkBuilder; pending: Located[]}>()
   private readonly puts = new Set<Promise<void>>()
   private putError: unknown
   /** Buffers of chunks of large samples, reused once a chunk is stored (see ChunkBufferPool): the process's. */
@@ -86,21 +85,22 @@ export class ChangeBuilder {
   }
 
   async append(tensor: string, bytes: Uint8Array, id: bigint): Promise<void> {
-    const list = this.cs.appends.get(tensor) ?? []
-    this.cs.appends.set(tensor, list)
-    // Reserve the position now: chunk writes may complete out of order.
+    let list = this.cs.appends.get(tensor)
+    if (!list) this.cs.appends.set(tensor, (list = []))
+    // Reserve the position now: the write may wait for a chunk to be stored.
     const at = list.length
     list.push(undefined as unknown as IndexEntry)
-    await this.write(tensor, bytes, (loc) => {
-      list[at] = {id, ...loc}
-    })
+    list[at] = await this.write(tensor, bytes, id)
   }
 
   async update(tensor: string, index: number, bytes: Uint8Array): Promise<void> {
     this.checkIndex(tensor, index)
     const map = this.cs.updates.get(tensor) ?? new Map<number, Located>()
     this.cs.updates.set(tensor, map)
-    await this.write(tensor, bytes, (loc) => map.set(index, loc))
+    // the write's order decides which of two updates of one sample wins (not the order in which
+    // their chunks happen to be stored)
+    const loc: Located = await this.write(tensor, bytes)
+    map.set(index, loc)
   }
 
   delete(tensor: string, index: number): void {
@@ -120,7 +120,10 @@ export class ChangeBuilder {
     }
   }
 
-  private async write(tensor: string, bytes: Uint8Array, place: (loc: Located) => void): Promise<void> {
+  /** Adds the sample to its tensor's chunk; its entry gets the chunk's name once that is stored. */
+  private async write(tensor: string, bytes: Uint8Array): Promise<Located>
+  private async write(tensor: string, bytes: Uint8Array, id: bigint): Promise<IndexEntry>
+  private async write(tensor: string, bytes: Uint8Array, id?: bigint): Promise<Located> {
     let slot = this.builders.get(tensor)
     if (!slot) {
       slot = {builder: new ChunkBuilder(this.meta(tensor), this.chunkBuffers), pending: []}
@@ -132,7 +135,10 @@ export class ChangeBuilder {
       at = slot.builder.add(bytes)
       if (at === null) throw new Error('chunk builder refused a sample in an empty chunk')
     }
-    slot.pending.push({offset: at.offset, length: at.length, crc: crc32(bytes) >>> 0, place})
+    const crc = crc32(bytes) >>> 0
+    const entry: Located | IndexEntry = id === undefined ? {chunk: UNNAMED, offset: at.offset, length: at.length, crc} : {id, chunk: UNNAMED, offset: at.offset, length: at.length, crc}
+    slot.pending.push(entry)
+    return entry
   }
 
   private async flush(tensor: string): Promise<void> {
@@ -150,7 +156,7 @@ export class ChangeBuilder {
     }
     const put = this.store.objects.put(bytes, {owned: true, release}).then((hash) => {
       this.cs.objects.push(hash)
-      for (const p of pending) p.place({chunk: hash, offset: p.offset, length: p.length, crc: p.crc})
+      for (const entry of pending) entry.chunk = hash
     })
     const tracked: Promise<void> = put.catch((error) => {
       this.putError ??= error

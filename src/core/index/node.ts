@@ -98,7 +98,7 @@ export class LeafNode {
       let chunk: string
       if (u < updates.length && updates[u][0] === j) {
         const loc = updates[u++][1]
-        checkEntry({id: this.idAt(j), ...loc})
+        checkEntry({...loc, id: this.idAt(j)})
         chunk = loc.chunk
         offsets[j] = loc.offset
         lengths[j] = loc.length
