@@ -100,6 +100,22 @@ describe('FsStore', () => {
     }
   })
 
+  it('many large deferred objects at once, with flushes among them: all durable under their names, no temp file left', async () => {
+    const other = new FsStore(root)
+    try {
+      const blobs = Array.from({length: 7}, (_, i) => new Uint8Array(1024 * 1024 + i).fill(i + 1))
+      const puts = blobs.map((b, i) => store.put(`objects/f${i}/big`, b, {deferSync: true, ifNoneMatch: i % 2 ? '*' : undefined}))
+      const flushes = [store.flush(), new Promise((resolve) => setImmediate(resolve)).then(() => store.flush())]
+      await Promise.all([...puts, ...flushes])
+      await store.flush()
+      for (const [i, b] of blobs.entries()) assert.deepEqual(await other.get(`objects/f${i}/big`), b)
+      const leftovers = (await readdir(root, {recursive: true})).filter((f) => String(f).includes('.lake-tmp-'))
+      assert.deepEqual(leftovers, [], 'no temp file left')
+    } finally {
+      await other.close()
+    }
+  })
+
   it('a ref written after deferred objects makes them durable first (the ref may name them)', async () => {
     const other = new FsStore(root)
     try {

@@ -279,13 +279,15 @@ export class FsStore extends BaseStore {
     // the atomic check is the link at flush; this one answers the common case now
     if (exclusive && (this.deferred.has(key) || existsSync(path))) throw alreadyExists(this.url, key)
     if (!this.deferred.has(key)) {
+      const early = bytes.length >= SETTLE_EARLY_MIN
+      // (waits before the write: an entry must be settling from the moment a flush can see it)
+      if (early) while (this.settlingNow.size >= SETTLE_EARLY_PARALLEL) await Promise.race(this.settlingNow)
       const {temp, fd} = await this.writeOpenTemp(dirname(path), bytes)
       if (this.deferred.size === 0) this.deferredSince = Date.now()
       const w: DeferredWrite = {temp, fd, path, size: bytes.length, exclusive}
       this.deferred.set(key, w)
       this.deferredBytes += bytes.length
-      if (bytes.length >= SETTLE_EARLY_MIN) {
-        while (this.settlingNow.size >= SETTLE_EARLY_PARALLEL) await Promise.race(this.settlingNow)
+      if (early) {
         w.settling = this.settleEarly(key, w)
         return {etag}
       }
