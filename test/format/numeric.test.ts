@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {createTensorMeta, decodeSample, decodeSampleArray, encodeSample, type Dtype, type NestedArray} from '../../src/core/format/index.js'
 import {throwsCode} from './helpers.js'
-import {encodeNdArray, toNdArray} from '../../src/core/format/ndarray.js'
+import {decodeNdArray, encodeNdArray, toNdArray, toNested} from '../../src/core/format/ndarray.js'
 
 const INT_RANGES: Record<string, [bigint, bigint]> = {
   u8: [0n, 255n], u16: [0n, 65535n], u32: [0n, 4294967295n], u64: [0n, 2n ** 64n - 1n],
@@ -75,6 +75,33 @@ describe('format/sample: numeric htypes', () => {
         const ctx = {tensor: 'x', dtype: dtype as never, where}
         const general = outcome(() => encodeNdArray(ctx, [], toNdArray(ctx, x).data))
         assert.deepStrictEqual(outcome(() => encodeSample(meta, x, where)), general, `${dtype} ${String(x)}`)
+      }), {numRuns: 300})
+    }
+  })
+
+  it('a scalar sample decodes by the short path to exactly what the n-d path gives (or refuses), for any bytes', () => {
+    const outcome = (f: () => unknown) => {
+      try {
+        return {value: f()}
+      } catch (e) {
+        return {error: (e as Error).message}
+      }
+    }
+    for (const dtype of dtypes) {
+      const meta = createTensorMeta('x', {htype: 'generic', dtype})
+      const ctx = {tensor: 'x', dtype: dtype as never, where: {index: 0}}
+      // encoded scalars, and arbitrary bytes (some of the length of a scalar sample)
+      const samples = fc.oneof(
+        element(dtype).map((x) => encodeSample(meta, x, {index: 0})),
+        fc.uint8Array({maxLength: 12}),
+        fc.uint8Array({minLength: 1, maxLength: 8}).map((b) => Uint8Array.of(0, ...b)),
+      )
+      fc.assert(fc.property(samples, (bytes) => {
+        const general = outcome(() => {
+          const {shape, data} = decodeNdArray(ctx, bytes)
+          return toNested(dtype as never, shape, data)
+        })
+        assert.deepStrictEqual(outcome(() => decodeSample(meta, bytes, {index: 0})), general, `${dtype} [${[...bytes]}]`)
       }), {numRuns: 300})
     }
   })

@@ -155,8 +155,19 @@ export function encodeNdArray(ctx: NdContext, shape: readonly number[], data: Ty
   return out
 }
 
-// One element of each dtype over a buffer made once: encodeScalar reads a value's bytes from it.
+// One element of each dtype over a buffer made once: encodeScalar and decodeScalar turn a value
+// into its bytes and back through it.
 const scalarScratch = new Map<NumericDtype, {array: TypedArray; bytes: Uint8Array}>()
+
+function scratchOf(dtype: NumericDtype): {array: TypedArray; bytes: Uint8Array} {
+  let scratch = scalarScratch.get(dtype)
+  if (!scratch) {
+    const array = allocate(dtype, 1)
+    scratch = {array, bytes: new Uint8Array(array.buffer)}
+    scalarScratch.set(dtype, scratch)
+  }
+  return scratch
+}
 
 /**
  * A scalar sample (rank 0): the bytes encodeNdArray(ctx, [], [value]) gives, with one small
@@ -166,12 +177,7 @@ const scalarScratch = new Map<NumericDtype, {array: TypedArray; bytes: Uint8Arra
  */
 export function encodeScalar(ctx: NdContext, value: Scalar): Uint8Array {
   const x = element(ctx, value, () => [])
-  let scratch = scalarScratch.get(ctx.dtype)
-  if (!scratch) {
-    const array = allocate(ctx.dtype, 1)
-    scratch = {array, bytes: new Uint8Array(array.buffer)}
-    scalarScratch.set(ctx.dtype, scratch)
-  }
+  const scratch = scratchOf(ctx.dtype)
   scratch.array[0] = x as never
   const {bytes} = scratch
   const n = bytes.length
@@ -179,6 +185,27 @@ export function encodeScalar(ctx: NdContext, value: Scalar): Uint8Array {
   if (HOST_IS_LE) for (let i = 0; i < n; i++) out[1 + i] = bytes[i]
   else for (let i = 0; i < n; i++) out[1 + i] = bytes[n - 1 - i]
   return out
+}
+
+/**
+ * The value of a scalar sample (rank 0, exactly one element's bytes), as toNested gives it, or
+ * undefined for any other bytes (decodeNdArray then reads or refuses them). No allocation: a
+ * label read sample by sample (a data loader, `lake show`) made a typed array copy per value.
+ */
+export function decodeScalar(dtype: NumericDtype, bytes: Uint8Array): Scalar | undefined {
+  const scratch = scratchOf(dtype)
+  const n = scratch.bytes.length
+  if (bytes.length !== 1 + n || bytes[0] !== 0) return undefined
+  if (HOST_IS_LE) for (let i = 0; i < n; i++) scratch.bytes[i] = bytes[1 + i]
+  else for (let i = 0; i < n; i++) scratch.bytes[n - 1 - i] = bytes[1 + i]
+  const x = scratch.array[0]
+  const {kind, itemBytes} = dtypeInfo(dtype)
+  if (kind === 'bool') return x !== 0
+  if (itemBytes === 8 && kind === 'int') {
+    const b = x as bigint
+    return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b
+  }
+  return x as number
 }
 
 /** The shape and elements of an encoded numeric sample; refuses bytes that do not add up. */

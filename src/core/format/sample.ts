@@ -9,7 +9,7 @@ import {type NumericDtype, type TypedArray} from './dtype.js'
 import {parseImageHeader} from './image-header.js'
 import {checkJsonValue, isWellFormedString, type JsonValue} from './json-value.js'
 import {corruptSample, describeValue, invalidValue, type SampleWhere} from './messages.js'
-import {decodeNdArray, encodeNdArray, encodeScalar, toNdArray, toNested, type NdArrayLike, type NdContext, type NestedArray} from './ndarray.js'
+import {decodeNdArray, decodeScalar, encodeNdArray, encodeScalar, toNdArray, toNested, type NdArrayLike, type NdContext, type NestedArray} from './ndarray.js'
 import type {TensorMeta} from './tensor-meta.js'
 
 export type {SampleWhere} from './messages.js'
@@ -143,6 +143,8 @@ export function decodeSample(meta: TensorMeta, bytes: Uint8Array, where?: Sample
     case 'binary':
       return bytes
     default: {
+      const scalar = decodeScalar(meta.dtype as NumericDtype, bytes)
+      if (scalar !== undefined) return scalar
       const {shape, data} = decodeNdArray(ctxOf(meta, where), bytes)
       return toNested(meta.dtype as NumericDtype, shape, data)
     }
