@@ -133,6 +133,8 @@ describe('cli --json shapes (golden)', function () {
       assert.equal(r.code, EXIT[name] ?? 0, `${name}: ${describeRun(r)}`)
       assert.ok(r.stdout.startsWith('{') && r.stdout.endsWith('}\n'), `${name}: stdout is not one JSON object:\n${r.stdout}`)
       r.json() // throws on anything before, after or between documents
+      // the text scripts and people read: two-space indented, as oclif printed it before lake wrote it itself
+      assert.equal(r.stdout, `${JSON.stringify(r.json(), null, 2)}\n`, `${name}: not two-space JSON`)
       // no progress bars or chatter when stderr is no TTY (errors have their lines, checked elsewhere)
       if (r.code === 0) assert.equal(r.stderr, '', `${name}: stderr of a successful call`)
     }
