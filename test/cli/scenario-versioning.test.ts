@@ -4,7 +4,8 @@
 // on each other, in order.
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import {assertErrorJson, assertRefused, okJson, Sandbox, sleep, useSandbox, AUTHOR} from '../helpers/cli.js'
+import {spawnSync} from 'node:child_process'
+import {assertErrorJson, assertRefused, baseEnv, BIN, okJson, Sandbox, sleep, useSandbox, AUTHOR} from '../helpers/cli.js'
 import {datasetState} from '../helpers/state.js'
 
 interface LogEntry {
@@ -109,6 +110,18 @@ describe('cli scenario: versioning', function () {
     assert.deepEqual(oneline.stdout.trimEnd().split('\n'), [`${c.c3.slice(0, 12)} c3`, `${c.c2.slice(0, 12)} c2`, `${c.c1.slice(0, 12)} c1`])
     assert.deepEqual(okJson(limited).commits.map((e: LogEntry) => e.commit), [c.c3, c.c2])
     assert.deepEqual(okJson(fromRev).commits.map((e: LogEntry) => e.commit), [c.c2, c.c1])
+  })
+
+  it('arguments come from the command line only: text piped to stdin is not taken for a missing REV or tag target', () => {
+    // (oclif read a missing positional argument from a piped stdin: `printf x | lake log` used x)
+    const piped = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [BIN, ...args], {cwd: box().dir, env: baseEnv(), encoding: 'utf8', input: 'HEAD~2\n'})
+      assert.equal(r.status, 0, `lake ${args.join(' ')}: ${r.stderr}`)
+      return JSON.parse(r.stdout)
+    }
+    assert.deepEqual(piped('log', '-n', '1', '--json').commits.map((e: LogEntry) => e.commit), [c.c3])
+    assert.deepEqual(piped('tag', 'piped', '--json'), {tag: 'piped', commit: c.c3})
+    assert.deepEqual(box().json('tag', '-d', 'piped'), {deleted: 'piped', commit: c.c3})
   })
 
   it('branch and tag: create, list, delete', async () => {
