@@ -28,6 +28,16 @@ export abstract class LakeCommand extends Command {
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
   }
 
+  /**
+   * A positional argument never comes from stdin. oclif reads a missing one from a piped stdin (for
+   * up to 10 ms, or until it closes): `printf x | lake log` took x as the revision, and a `lake`
+   * call inside a shell `while read` loop ate the loop's input. git takes its arguments from argv only.
+   */
+  protected override async init(): Promise<void> {
+    for (const arg of Object.values(this.ctor.args ?? {})) arg.ignoreStdin = true
+    await super.init()
+  }
+
   /** Human output: only when --json is off. */
   protected say(text: string): void {
     if (!this.jsonEnabled()) this.log(text)

@@ -59,7 +59,3 @@ export const COMMANDS = {
   update: Update,
 }
 
-// A positional argument never comes from stdin. oclif reads a missing one from a piped stdin (for
-// up to 10 ms, or until it closes): `printf x | lake log` took x as the revision, and a `lake` call
-// inside a shell `while read` loop ate the loop's input. git takes its arguments from argv only.
-for (const command of Object.values(COMMANDS)) for (const arg of Object.values(command.args ?? {})) arg.ignoreStdin = true
