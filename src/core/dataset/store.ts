@@ -273,10 +273,16 @@ export class DataStore {
           const length = lengths[j]
           if (!payload.verified || offset + length > p.byteLength) checkedSlice(t, index, leaf, j, payload)
           // the usual sample, shape [1] (rank 1, dimension 1 as u32 LE), in the fewest steps: this
-          // loop runs once per row, mostly before the JIT has compiled it
+          // loop runs once per row, mostly before the JIT has compiled it, where a subarray per
+          // row (an object) costs more than copying its bytes one by one
           if (length === scalarLength && p[offset] === 1 && p[offset + 1] === 1 && p[offset + 2] === 0 && p[offset + 3] === 0 && p[offset + 4] === 0) {
-            out.set(p.subarray(offset + 5, offset + length), at)
-            at += itemBytes
+            if (itemBytes === 4) {
+              out[at] = p[offset + 5]
+              out[at + 1] = p[offset + 6]
+              out[at + 2] = p[offset + 7]
+              out[at + 3] = p[offset + 8]
+              at += 4
+            } else for (let k = offset + 5; k < offset + length; k++) out[at++] = p[k]
             index++
             continue
           }
@@ -432,12 +438,15 @@ async function* groupByChunk(slices: AsyncIterable<LeafSlice>): AsyncGenerator<{
   let group: {chunk: string; parts: LeafSlice[]; bytes: number} | undefined
   for await (const {leaf, from, to} of slices) {
     const {chunkOf, lengths} = leaf
+    // a leaf of one chunk (the usual one) is one run: no compare per entry
+    const oneChunk = leaf.chunkTable.length === 1
     let j = from
     while (j < to) {
       const c = chunkOf[j]
-      let bytes = lengths[j]
-      let k = j + 1
-      while (k < to && chunkOf[k] === c) bytes += lengths[k++]
+      let bytes = 0
+      let k = j
+      if (oneChunk) for (; k < to; k++) bytes += lengths[k]
+      else while (k < to && chunkOf[k] === c) bytes += lengths[k++]
       const chunk = leaf.chunkTable[c]
       if (group && group.chunk === chunk) {
         group.parts.push({leaf, from: j, to: k})
