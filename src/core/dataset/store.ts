@@ -10,7 +10,7 @@ import {dtypeInfo, typedArrayFromLittleEndian, type NumericDtype, type TypedArra
 import {decodeSample, isNumericHtype, type SampleValue} from '../format/sample.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
 import {cachedNodeIO, diffIndexes, getEntry, readLeafSlices, type IndexEntry, type LeafSlice, type NodeIO} from '../index/index.js'
-import type {LeafNode} from '../index/node.js'
+import type {LeafNode, LeafNumbers} from '../index/node.js'
 import type {ObjectDb} from '../storage/objects.js'
 import {decodeCommit, encodeCommit, type Commit} from '../version/commit.js'
 import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} from './version-root.js'
@@ -260,7 +260,6 @@ export class DataStore {
     const {itemBytes} = dtypeInfo(dtype)
     // little-endian element bytes side by side, turned into the typed array once at the end
     const out = new Uint8Array((end - start) * itemBytes)
-    const scalarLength = 5 + itemBytes
     let index = start
     let at = 0
     for await (const {parts, payload} of this.chunkGroups(t, start, end, opts)) {
@@ -268,24 +267,18 @@ export class DataStore {
         const {offsets, lengths} = leaf
         const p = payload.bytes
         for (let j = from; j < to; j++) {
+          if (payload.verified) {
+            // the usual samples, in a loop of their own (copyScalars); the rest one by one here
+            const stop = copyScalars(p, offsets, lengths, j, to, out, at, itemBytes)
+            at += (stop - j) * itemBytes
+            index += stop - j
+            j = stop
+            if (j === to) break
+          }
           // reads the payload in place: a subarray per sample costs more than the sample
           const offset = offsets[j]
           const length = lengths[j]
           if (!payload.verified || offset + length > p.byteLength) checkedSlice(t, index, leaf, j, payload)
-          // the usual sample, shape [1] (rank 1, dimension 1 as u32 LE), in the fewest steps: this
-          // loop runs once per row, mostly before the JIT has compiled it, where a subarray per
-          // row (an object) costs more than copying its bytes one by one
-          if (length === scalarLength && p[offset] === 1 && p[offset + 1] === 1 && p[offset + 2] === 0 && p[offset + 3] === 0 && p[offset + 4] === 0) {
-            if (itemBytes === 4) {
-              out[at] = p[offset + 5]
-              out[at + 1] = p[offset + 6]
-              out[at + 2] = p[offset + 7]
-              out[at + 3] = p[offset + 8]
-              at += 4
-            } else for (let k = offset + 5; k < offset + length; k++) out[at++] = p[k]
-            index++
-            continue
-          }
           const rank = p[offset]
           const header = 1 + 4 * rank
           let ones = true
@@ -371,6 +364,31 @@ export class DataStore {
       if (group.payload.pooled) buffers.give(group.payload.pooled)
     }
   }
+}
+
+/**
+ * Copies the element bytes of samples from, from+1, … of a leaf into `out` at `at` while they have
+ * the usual shape [1] (rank 1, dimension 1 as u32 LE, then itemBytes) and lie inside the verified
+ * payload `p`; returns the first sample that does not (`to` when all do). A small function of its
+ * own: it runs once per row, mostly before the JIT has compiled it, and is compiled sooner than
+ * a loop inside the async reader; a subarray per row (an object) would cost more than the copy.
+ */
+function copyScalars(p: Uint8Array, offsets: LeafNumbers, lengths: LeafNumbers, from: number, to: number, out: Uint8Array, at: number, itemBytes: number): number {
+  const scalarLength = 5 + itemBytes
+  const size = p.byteLength
+  let j = from
+  for (; j < to; j++) {
+    const o = offsets[j]
+    if (lengths[j] !== scalarLength || o + scalarLength > size || p[o] !== 1 || p[o + 1] !== 1 || p[o + 2] !== 0 || p[o + 3] !== 0 || p[o + 4] !== 0) break
+    if (itemBytes === 4) {
+      out[at] = p[o + 5]
+      out[at + 1] = p[o + 6]
+      out[at + 2] = p[o + 7]
+      out[at + 3] = p[o + 8]
+      at += 4
+    } else for (let k = o + 5; k < o + scalarLength; k++) out[at++] = p[k]
+  }
+  return j
 }
 
 /** A chunk's uncompressed bytes; `verified` when the whole chunk was checked against its hash. */
