@@ -367,26 +367,33 @@ export class DataStore {
 }
 
 /**
- * Copies the element bytes of samples from, from+1, … of a leaf into `out` at `at` while they have
- * the usual shape [1] (rank 1, dimension 1 as u32 LE, then itemBytes) and lie inside the verified
- * payload `p`; returns the first sample that does not (`to` when all do). A small function of its
- * own: it runs once per row, mostly before the JIT has compiled it, and is compiled sooner than
- * a loop inside the async reader; a subarray per row (an object) would cost more than the copy.
+ * Copies the element bytes of samples from, from+1, … of a leaf into `out` at `at` while they hold
+ * one element in the usual way — a plain number (rank 0: byte 0, then itemBytes), or shape [1]
+ * (rank 1, dimension 1 as u32 LE, then itemBytes) — and lie inside the verified payload `p`;
+ * returns the first sample that does not (`to` when all do). A small function of its own: it runs
+ * once per row, mostly before the JIT has compiled it, and is compiled sooner than a loop inside
+ * the async reader; a subarray per row (an object) would cost more than the copy.
  */
 function copyScalars(p: Uint8Array, offsets: LeafNumbers, lengths: LeafNumbers, from: number, to: number, out: Uint8Array, at: number, itemBytes: number): number {
-  const scalarLength = 5 + itemBytes
+  const plain = 1 + itemBytes
+  const shaped = 5 + itemBytes
   const size = p.byteLength
   let j = from
   for (; j < to; j++) {
     const o = offsets[j]
-    if (lengths[j] !== scalarLength || o + scalarLength > size || p[o] !== 1 || p[o + 1] !== 1 || p[o + 2] !== 0 || p[o + 3] !== 0 || p[o + 4] !== 0) break
+    const length = lengths[j]
+    if (o + length > size) break
+    let k: number
+    if (length === plain && p[o] === 0) k = o + 1
+    else if (length === shaped && p[o] === 1 && p[o + 1] === 1 && p[o + 2] === 0 && p[o + 3] === 0 && p[o + 4] === 0) k = o + 5
+    else break
     if (itemBytes === 4) {
-      out[at] = p[o + 5]
-      out[at + 1] = p[o + 6]
-      out[at + 2] = p[o + 7]
-      out[at + 3] = p[o + 8]
+      out[at] = p[k]
+      out[at + 1] = p[k + 1]
+      out[at + 2] = p[k + 2]
+      out[at + 3] = p[k + 3]
       at += 4
-    } else for (let k = o + 5; k < o + scalarLength; k++) out[at++] = p[k]
+    } else for (const stop = k + itemBytes; k < stop; k++) out[at++] = p[k]
   }
   return j
 }
