@@ -97,6 +97,23 @@ describe('Version.column', function () {
     await ds.close()
   })
 
+  it('plain numbers (rank 0) and shape [1] in runs and interleaved, of every element size, read as the stream reads them', async () => {
+    const ds = await Dataset.init(dir)
+    const dtypes = ['u8', 'i16', 'i32', 'f32', 'f64', 'i64'] as const
+    for (const dtype of dtypes) await ds.createTensor(dtype, {htype: 'generic', dtype})
+    const rows = Array.from({length: 700}, (_, i) => (i % 97 < 40 ? i % 100 : i % 5 === 0 ? [[i % 100]] : [i % 100]))
+    for (const dtype of dtypes) await ds.append(dtype, dtype === 'i64' ? rows.map((r) => (Array.isArray(r) ? r.map((x) => (Array.isArray(x) ? x.map(BigInt) : BigInt(x))) : BigInt(r))) : rows)
+    await ds.commit('shapes')
+    // the one element of a sample, whatever its rank
+    const element = (v: unknown): number => (Array.isArray(v) ? element(v[0]) : Number(v))
+    for (const dtype of dtypes) {
+      const x = Array.from((await (await ds.version('HEAD')).column(dtype)) as ArrayLike<number | bigint>, Number)
+      assert.deepEqual(x, rows.map(element), dtype)
+      assert.deepEqual(x, (await streamed(ds, 'HEAD', dtype)).map(element), `${dtype} as streamed`)
+    }
+    await ds.close()
+  })
+
   it('a damaged label chunk fails the column read with CORRUPT_OBJECT', async () => {
     let ds = await Dataset.init(dir)
     await ds.createTensor('label', {htype: 'class_label', dtype: 'i32'})

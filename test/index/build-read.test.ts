@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import {IndexOutOfRangeError, InvalidValueError} from '../../src/core/errors.js'
 import {
-  buildIndex, cachedNodeIO, decodeNode, findPositionsById, getEntries, getEntry, indexLength, readEntries, readEntryBatches, TreeBuilder,
+  buildIndex, cachedNodeIO, decodeNode, findPositionsById, getEntries, getEntry, indexLength, readEntries, readEntryBatches, readLeafSlices, TreeBuilder,
   type IndexEntry,
 } from '../../src/core/index/index.js'
+import type {InnerNode} from '../../src/core/index/index.js'
 import {DEEP, MemoryNodeIO, makeEntries, makeEntry, treeDepth} from './helpers.js'
 
 async function* streamed(entries: IndexEntry[]): AsyncGenerator<IndexEntry> {
@@ -135,6 +136,45 @@ describe('index build and read', () => {
     }
     assert.ok(io.reads < 40, `${io.reads} reads`)
   })
+
+  it('reads the leaves of a range together, a batch at a time, before handing out the first', async () => {
+    const io = new MemoryNodeIO()
+    // default params: one inner node over ~40 leaves
+    const {root} = await buildIndex(io, makeEntries(10_000))
+    const root0 = decodeNode(root, io.objects.get(root)!)
+    assert.equal(root0.level, 1)
+    const leaves = (root0 as InnerNode).children.length
+    assert.ok(leaves > 20 && leaves <= 64, `${leaves} leaves`)
+    io.resetCounts()
+    for await (const slice of readLeafSlices(io, root, 0, 10_000)) {
+      assert.equal(slice.from, 0)
+      break
+    }
+    assert.equal(io.reads, 1 + leaves)
+  })
+
+  for (const cached of [false, true]) {
+    it(`a damaged or missing leaf fails a scan when the scan gets to it, not before (${cached ? 'cached' : 'plain'} io)`, async () => {
+      for (const fault of ['damaged', 'missing'] as const) {
+        const mem = new MemoryNodeIO()
+        const entries = makeEntries(10_000)
+        const {root} = await buildIndex(mem, entries)
+        const inner = decodeNode(root, mem.objects.get(root)!) as InnerNode
+        const bad = inner.children[5]
+        if (fault === 'missing') mem.objects.delete(bad)
+        else mem.objects.set(bad, Uint8Array.from(mem.objects.get(bad)!).map((b, i) => (i === 40 ? b ^ 1 : b)))
+        const io = cached ? cachedNodeIO(mem) : mem
+        const got: IndexEntry[] = []
+        const scan = (async () => {
+          for await (const batch of readEntryBatches(io, root, 0, 10_000)) got.push(...batch)
+        })()
+        await assert.rejects(scan, (e: {code?: string}) => e.code === (fault === 'missing' ? 'OBJECT_NOT_FOUND' : 'CORRUPT_OBJECT'))
+        // every entry before the bad leaf came out, right, and none after it
+        assert.equal(got.length, inner.startOf(5))
+        assert.deepEqual(got, entries.slice(0, got.length))
+      }
+    })
+  }
 
   it('finds positions by id', async () => {
     const io = new MemoryNodeIO()

@@ -22,9 +22,14 @@ const entries = fc.array(fc.record({serial: fc.nat(), chunk: fc.integer({min: 0,
     return rows.filter((r) => !seen.has(r.serial) && seen.add(r.serial)).map((r): IndexEntry => ({id: idFor(BigInt(r.serial)), chunk: CHUNKS[r.chunk], offset: r.offset, length: r.length, crc: r.crc}))
   })
 
-/** Fields with bins as hex, so the generic decoder's Buffers and the reader's Uint8Arrays compare. */
+/**
+ * Fields with bins as hex and number arrays as plain arrays, so the generic decoder's Buffers and
+ * arrays and the reader's Uint8Arrays (views) and Uint32Arrays compare.
+ */
 const norm = (fields: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v]))
+  Object.fromEntries(
+    Object.entries(fields).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v instanceof Uint32Array ? Array.from(v) : v]),
+  )
 
 const sameLeaf = (a: LeafNode, b: LeafNode) => {
   assert.equal(a.count, b.count)

@@ -10,7 +10,7 @@ import {dtypeInfo, typedArrayFromLittleEndian, type NumericDtype, type TypedArra
 import {decodeSample, isNumericHtype, type SampleValue} from '../format/sample.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
 import {cachedNodeIO, diffIndexes, getEntry, readLeafSlices, type IndexEntry, type LeafSlice, type NodeIO} from '../index/index.js'
-import type {LeafNode} from '../index/node.js'
+import type {LeafNode, LeafNumbers} from '../index/node.js'
 import type {ObjectDb} from '../storage/objects.js'
 import {decodeCommit, encodeCommit, type Commit} from '../version/commit.js'
 import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} from './version-root.js'
@@ -260,7 +260,6 @@ export class DataStore {
     const {itemBytes} = dtypeInfo(dtype)
     // little-endian element bytes side by side, turned into the typed array once at the end
     const out = new Uint8Array((end - start) * itemBytes)
-    const scalarLength = 5 + itemBytes
     let index = start
     let at = 0
     for await (const {parts, payload} of this.chunkGroups(t, start, end, opts)) {
@@ -268,18 +267,18 @@ export class DataStore {
         const {offsets, lengths} = leaf
         const p = payload.bytes
         for (let j = from; j < to; j++) {
+          if (payload.verified) {
+            // the usual samples, in a loop of their own (copyScalars); the rest one by one here
+            const stop = copyScalars(p, offsets, lengths, j, to, out, at, itemBytes)
+            at += (stop - j) * itemBytes
+            index += stop - j
+            j = stop
+            if (j === to) break
+          }
           // reads the payload in place: a subarray per sample costs more than the sample
           const offset = offsets[j]
           const length = lengths[j]
           if (!payload.verified || offset + length > p.byteLength) checkedSlice(t, index, leaf, j, payload)
-          // the usual sample, shape [1] (rank 1, dimension 1 as u32 LE), in the fewest steps: this
-          // loop runs once per row, mostly before the JIT has compiled it
-          if (length === scalarLength && p[offset] === 1 && p[offset + 1] === 1 && p[offset + 2] === 0 && p[offset + 3] === 0 && p[offset + 4] === 0) {
-            out.set(p.subarray(offset + 5, offset + length), at)
-            at += itemBytes
-            index++
-            continue
-          }
           const rank = p[offset]
           const header = 1 + 4 * rank
           let ones = true
@@ -367,6 +366,38 @@ export class DataStore {
   }
 }
 
+/**
+ * Copies the element bytes of samples from, from+1, … of a leaf into `out` at `at` while they hold
+ * one element in the usual way — a plain number (rank 0: byte 0, then itemBytes), or shape [1]
+ * (rank 1, dimension 1 as u32 LE, then itemBytes) — and lie inside the verified payload `p`;
+ * returns the first sample that does not (`to` when all do). A small function of its own: it runs
+ * once per row, mostly before the JIT has compiled it, and is compiled sooner than a loop inside
+ * the async reader; a subarray per row (an object) would cost more than the copy.
+ */
+function copyScalars(p: Uint8Array, offsets: LeafNumbers, lengths: LeafNumbers, from: number, to: number, out: Uint8Array, at: number, itemBytes: number): number {
+  const plain = 1 + itemBytes
+  const shaped = 5 + itemBytes
+  const size = p.byteLength
+  let j = from
+  for (; j < to; j++) {
+    const o = offsets[j]
+    const length = lengths[j]
+    if (o + length > size) break
+    let k: number
+    if (length === plain && p[o] === 0) k = o + 1
+    else if (length === shaped && p[o] === 1 && p[o + 1] === 1 && p[o + 2] === 0 && p[o + 3] === 0 && p[o + 4] === 0) k = o + 5
+    else break
+    if (itemBytes === 4) {
+      out[at] = p[k]
+      out[at + 1] = p[k + 1]
+      out[at + 2] = p[k + 2]
+      out[at + 3] = p[k + 3]
+      at += 4
+    } else for (const stop = k + itemBytes; k < stop; k++) out[at++] = p[k]
+  }
+  return j
+}
+
 /** A chunk's uncompressed bytes; `verified` when the whole chunk was checked against its hash. */
 interface Payload {
   bytes: Uint8Array
@@ -432,12 +463,15 @@ async function* groupByChunk(slices: AsyncIterable<LeafSlice>): AsyncGenerator<{
   let group: {chunk: string; parts: LeafSlice[]; bytes: number} | undefined
   for await (const {leaf, from, to} of slices) {
     const {chunkOf, lengths} = leaf
+    // a leaf of one chunk (the usual one) is one run: no compare per entry
+    const oneChunk = leaf.chunkTable.length === 1
     let j = from
     while (j < to) {
       const c = chunkOf[j]
-      let bytes = lengths[j]
-      let k = j + 1
-      while (k < to && chunkOf[k] === c) bytes += lengths[k++]
+      let bytes = 0
+      let k = j
+      if (oneChunk) for (; k < to; k++) bytes += lengths[k]
+      else while (k < to && chunkOf[k] === c) bytes += lengths[k++]
       const chunk = leaf.chunkTable[c]
       if (group && group.chunk === chunk) {
         group.parts.push({leaf, from: j, to: k})

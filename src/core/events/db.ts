@@ -5,6 +5,7 @@
 import {Level} from 'level'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {LockTimeoutError, StorageError} from '../errors.js'
+import {writeRefSnapshot} from './ref-snapshot.js'
 
 type Bytes = Uint8Array
 export type LakeLevel = Level<string, Bytes>
@@ -52,7 +53,11 @@ function wrap(level: LakeLevel): EventDb {
   return {level, log: sub('log'), state: sub('state'), refs: sub('refs'), reflog: sub('reflog'), commits: sub('commits'), leases: sub('leases')}
 }
 
+/** LevelDB opens by this process so far (tests check which reads do without one). */
+export let eventDbOpens = 0
+
 export async function openEventDb(path: string, opts: {create?: boolean} = {}): Promise<EventDb> {
+  eventDbOpens++
   const deadline = Date.now() + lockTimeoutMs()
   let delay = 5
   for (;;) {
@@ -83,7 +88,10 @@ export const REPAIR_HINT = "the dataset's event database (.lake/db) is damaged: 
 export async function withEventDb<T>(path: string, fn: (db: EventDb) => Promise<T>): Promise<T> {
   const db = await openEventDb(path)
   try {
-    return await fn(db)
+    const result = await fn(db)
+    // the session's last step: later readers may skip the open (events/ref-snapshot.ts)
+    await writeRefSnapshot(db, path)
+    return result
   } catch (error) {
     throw levelError(error, path)
   } finally {

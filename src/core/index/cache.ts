@@ -80,11 +80,71 @@ export function loadNode(io: NodeIO, hash: string): Promise<IndexNode> {
 
 /** Loads the child a parent points at and checks it is what the parent says it is. */
 export async function loadChild(io: NodeIO, ref: NodeRef): Promise<IndexNode> {
-  const node = await loadNode(io, ref.hash)
+  return checkedChild(await loadNode(io, ref.hash), ref)
+}
+
+function checkedChild(node: IndexNode, ref: NodeRef): IndexNode {
   if (node.level !== ref.level || node.count !== ref.count || lastIdOf(node) !== ref.lastId) {
     throw corrupt(ref.hash, `is level ${node.level} with ${node.count} entries, but its parent says level ${ref.level} with ${ref.count} and another last id`)
   }
   return node
+}
+
+/** A child loaded by loadChildren: the node, or why it could not be (thrown when the reader gets there). */
+export type LoadedChild = {node: IndexNode; error?: undefined} | {node?: undefined; error: unknown}
+
+/**
+ * The children `refs` name, each checked as loadChild checks it, read together: the reads start at
+ * once and the nodes are verified and decoded in one loop, not one promise chain per node (a
+ * column read loads ~80 leaves of a 20k-row tensor; in a fresh process those chains cost more
+ * than the reads). A child that fails carries its error, for the caller to throw when it comes to
+ * that child: a scan fails where it did before, not earlier.
+ */
+export async function loadChildren(io: NodeIO, refs: readonly NodeRef[]): Promise<LoadedChild[]> {
+  const cache = cacheOf(io)
+  const out = new Array<LoadedChild>(refs.length)
+  const reads: Promise<Uint8Array>[] = []
+  const missing: number[] = []
+  for (let k = 0; k < refs.length; k++) {
+    const hash = refs[k].hash
+    const hit = cache?.decoded.get(hash)
+    if (hit) out[k] = checkedLoad(hit, refs[k])
+    else if (!cache?.loading.has(hash)) {
+      missing.push(k)
+      reads.push(io.read(hash))
+    }
+  }
+  const raws = await Promise.allSettled(reads)
+  for (let m = 0; m < missing.length; m++) {
+    const k = missing[m]
+    const raw = raws[m]
+    if (raw.status === 'rejected') {
+      out[k] = {error: raw.reason}
+      continue
+    }
+    try {
+      // Re-hash what we read, as fetchNode does: a damaged node must never become wrong samples.
+      if (sha256hex(raw.value) !== refs[k].hash) throw corrupt(refs[k].hash, 'does not match its hash')
+      const node = decodeNode(refs[k].hash, raw.value)
+      cache?.decoded.set(refs[k].hash, node)
+      out[k] = checkedLoad(node, refs[k])
+    } catch (error) {
+      out[k] = {error}
+    }
+  }
+  // nodes another reader was fetching meanwhile
+  for (let k = 0; k < refs.length; k++) {
+    if (out[k] === undefined) out[k] = await loadChild(io, refs[k]).then((node) => ({node}), (error: unknown) => ({error}))
+  }
+  return out
+}
+
+function checkedLoad(node: IndexNode, ref: NodeRef): LoadedChild {
+  try {
+    return {node: checkedChild(node, ref)}
+  } catch (error) {
+    return {error}
+  }
 }
 
 /** Lets a writer hand over a node it just made, so reading it back costs nothing. */

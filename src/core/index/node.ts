@@ -21,6 +21,12 @@ export function chunkIndexWidth(tableSize: number): 1 | 2 | 4 {
   return tableSize <= 0x100 ? 1 : tableSize <= 0x10000 ? 2 : 4
 }
 
+/**
+ * A leaf's byte offsets or lengths: a Uint32Array as read from disk (leaf-wire.ts, values below
+ * 2^32), plain numbers when built in memory or decoded generically.
+ */
+export type LeafNumbers = number[] | Uint32Array
+
 export class LeafNode {
   readonly kind = LEAF_KIND
   readonly level = 0
@@ -32,9 +38,10 @@ export class LeafNode {
   constructor(
     readonly ids: Uint8Array,
     readonly chunkTable: string[],
-    readonly chunkOf: Uint32Array,
-    readonly offsets: number[],
-    readonly lengths: number[],
+    /** Per entry, its chunk's place in chunkTable (as read: one byte each when the table is ≤ 256). */
+    readonly chunkOf: Uint8Array | Uint32Array,
+    readonly offsets: LeafNumbers,
+    readonly lengths: LeafNumbers,
     readonly crcs: Uint8Array,
   ) {
     this.count = ids.length / 8
@@ -83,8 +90,9 @@ export class LeafNode {
    */
   withLocations(updates: readonly [number, Omit<IndexEntry, 'id'>][]): LeafNode {
     const n = this.count
-    const offsets = this.offsets.slice()
-    const lengths = this.lengths.slice()
+    // plain numbers: an updated location may not fit a Uint32Array (checkEntry allows any byte count)
+    const offsets = Array.from(this.offsets)
+    const lengths = Array.from(this.lengths)
     // a copy (a Buffer's slice would be a view of this leaf's bytes); ids are shared, unchanged
     const crcs = new Uint8Array(this.crcs)
     const crcView = new DataView(crcs.buffer)
@@ -255,8 +263,9 @@ export function encodeNode(node: IndexNode): Uint8Array {
       ids: node.ids,
       chunks: Buffer.from(node.chunkTable.join(''), 'hex'),
       chunkOf,
-      offsets: node.offsets,
-      lengths: node.lengths,
+      // as msgpack arrays of integers (a typed array would encode as an extension)
+      offsets: Array.isArray(node.offsets) ? node.offsets : Array.from(node.offsets),
+      lengths: Array.isArray(node.lengths) ? node.lengths : Array.from(node.lengths),
       crcs: node.crcs,
     })
   }

@@ -1,12 +1,14 @@
 // Reading an index: positions are implicit, so entry i is found by descending on the subtree
 // counts of inner nodes: one node read per level (~3 for 1M entries at default params).
 import {IndexOutOfRangeError} from '../errors.js'
-import {loadChild, loadNode} from './cache.js'
+import {loadChild, loadChildren, loadNode} from './cache.js'
 import {INNER_KIND, type IndexNode, type LeafNode} from './node.js'
-import type {IndexEntry, NodeIO} from './types.js'
+import type {IndexEntry, NodeIO, NodeRef} from './types.js'
 
 /** Child nodes fetched ahead of the one being read during a range scan (per level). */
 const READ_AHEAD = 8
+/** Leaves read together by a range scan (a level-1 node has ~256). */
+const LEAF_BATCH = 64
 
 export async function indexLength(io: NodeIO, root: string): Promise<number> {
   return (await loadNode(io, root)).count
@@ -76,6 +78,21 @@ async function* walkRange(io: NodeIO, node: IndexNode, start: number, end: numbe
   }
   const first = node.childIndexOf(start)
   const last = node.childIndexOf(end - 1)
+  if (node.level === 1) {
+    // leaves: read LEAF_BATCH at a time, together (loadChildren)
+    for (let k0 = first; k0 <= last; k0 += LEAF_BATCH) {
+      const refs: NodeRef[] = []
+      for (let k = k0; k <= Math.min(last, k0 + LEAF_BATCH - 1); k++) refs.push(node.childRef(k))
+      const loaded = await loadChildren(io, refs)
+      for (let i = 0; i < loaded.length; i++) {
+        const {node: leaf, error} = loaded[i]
+        if (leaf === undefined) throw error
+        const offset = node.startOf(k0 + i)
+        yield {leaf: leaf as LeafNode, from: Math.max(start - offset, 0), to: Math.min(end - offset, leaf.count)}
+      }
+    }
+    return
+  }
   const loads: (Promise<IndexNode> | undefined)[] = []
   let next = first
   for (let k = first; k <= last; k++) {

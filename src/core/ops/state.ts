@@ -3,7 +3,7 @@ import type {Repo} from '../repo/repo.js'
 import type {EventDb} from '../events/db.js'
 import type {HeadState, StagedState} from '../events/records.js'
 import {DetachedHeadError, StorageError} from '../errors.js'
-import {readHead, readStaged, revisionSource} from '../version/source.js'
+import {NeedsEventDb, readHead, readStaged, refsOnlySource, revisionSource} from '../version/source.js'
 import {resolveRevision} from '../version/resolve.js'
 
 export interface RepoState {
@@ -33,7 +33,18 @@ export function requireBranch(head: HeadState, what: string): string {
   return head.branch
 }
 
-/** Resolves a revision in a short DB visit. */
-export function resolve(repo: Repo, rev: string): Promise<string> {
+/**
+ * Resolves a revision: from the ref snapshot when it matches the event log's files and the
+ * revision needs only HEAD and refs (no LevelDB open), else in a short DB visit.
+ */
+export async function resolve(repo: Repo, rev: string): Promise<string> {
+  const snap = repo.refSnapshot()
+  if (snap) {
+    try {
+      return await resolveRevision(refsOnlySource(snap), rev)
+    } catch (error) {
+      if (!(error instanceof NeedsEventDb)) throw error
+    }
+  }
   return repo.withDb((db) => resolveRevision(revisionSource(db), rev))
 }

@@ -9,6 +9,7 @@ import {DataStore} from '../dataset/store.js'
 import {DatasetExistsError, UsageError} from '../errors.js'
 import {appendEvents} from '../events/log.js'
 import {levelError, openEventDb, withEventDb, type EventDb} from '../events/db.js'
+import {readRefSnapshot, writeRefSnapshot, type RefSnapshot} from '../events/ref-snapshot.js'
 import {FsStore} from '../storage/fs.js'
 import {fsyncDir} from '../storage/fs-sync.js'
 import {FallbackStore} from '../storage/fallback.js'
@@ -166,11 +167,22 @@ export class Repo {
     const db = this.flushingFirst(await openEventDb(this.dbPath))
     this.held = db
     try {
-      return await fn()
+      const result = await fn()
+      await writeRefSnapshot(db, this.dbPath)
+      return result
     } finally {
       this.held = undefined
       await db.level.close()
     }
+  }
+
+  /**
+   * HEAD and the refs without opening the event log, when the snapshot the last session left
+   * (events/ref-snapshot.ts) was made from .lake/db exactly as it is now; else undefined (and
+   * always inside holdDb, which has the log open anyway).
+   */
+  refSnapshot(): RefSnapshot | undefined {
+    return this.held ? undefined : readRefSnapshot(this.dbPath)
   }
 
   /** Rewrites .lake/config.json with `change` applied (remotes, lazy source). */

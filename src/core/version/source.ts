@@ -5,6 +5,7 @@ import {seqKey} from '../events/db.js'
 import type {CommitGraphEntry, ReflogEntry} from '../events/projections.js'
 import type {HeadState, StagedState} from '../events/records.js'
 import type {RevisionSource} from './resolve.js'
+import type {RefSnapshot} from '../events/ref-snapshot.js'
 
 export async function readHead(db: EventDb): Promise<HeadState> {
   const bytes = await db.state.get('head')
@@ -37,6 +38,26 @@ export async function readGraph(db: EventDb, id: string): Promise<CommitGraphEnt
 export async function reflogCount(db: EventDb): Promise<number> {
   const bytes = await db.state.get('reflogCount')
   return bytes ? decode<number>(bytes) : 0
+}
+
+/** What a RevisionSource over a ref snapshot throws for anything but HEAD and refs. */
+export class NeedsEventDb extends Error {}
+
+/**
+ * A RevisionSource over HEAD and the refs alone (a ref snapshot): enough for HEAD, branch, tag and
+ * remote-tracking names; id prefixes, ~N, @{time} and @{N} throw NeedsEventDb.
+ */
+export function refsOnlySource(snap: RefSnapshot): RevisionSource {
+  const needsDb = async (): Promise<never> => {
+    throw new NeedsEventDb('this revision needs the event log')
+  }
+  return {
+    head: async () => snap.head,
+    ref: async (ref) => (Object.hasOwn(snap.refs, ref) ? snap.refs[ref] : undefined),
+    commitsWithPrefix: needsDb,
+    graph: needsDb,
+    reflog: needsDb,
+  }
 }
 
 export function revisionSource(db: EventDb): RevisionSource {
