@@ -14,6 +14,7 @@
 import {build} from 'esbuild'
 import {spawnSync} from 'node:child_process'
 import {rmSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
 import {fileURLToPath} from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -30,6 +31,42 @@ const nativeBindingsOutside = {
   },
 }
 
+// oclif requires at its top level libraries that only some runs use (help rendering, globbing
+// for commands lake lists explicitly, rc-file search, spinners, stdin reading, …). In its files,
+// each of those requires becomes a stand-in that loads the library at the first property read;
+// oclif's compiled code reaches a required module only through property reads (`(0, x.f)(…)`,
+// `x.default`), so it behaves the same.
+const OCLIF_LAZY = ['ansis', 'wrap-ansi', 'indent-string', 'ejs', 'clean-stack', 'widest-line', 'tinyglobby', 'string-width', 'minimatch', 'lilconfig', 'cli-spinners', 'node:readline', 'node:perf_hooks', 'node:child_process']
+const lazyOclifRequires = {
+  name: 'lazy-oclif-requires',
+  setup(b) {
+    const topLevelRequire = new RegExp(`^const (\\w+) = ((?:__importDefault\\()?require\\("(?:${OCLIF_LAZY.join('|')})"\\)\\)?);$`, 'gm')
+    b.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, async (args) => {
+      const source = await readFile(args.path, 'utf8')
+      let lazy = false
+      const contents = source.replace(topLevelRequire, (_, name, expr) => {
+        lazy = true
+        return `const ${name} = __lakeLazy(() => ${expr});`
+      })
+      return lazy ? {contents: `${contents}\n${LAZY_HELPER}`, loader: 'js'} : undefined
+    })
+  },
+}
+const LAZY_HELPER = `function __lakeLazy(load) {
+  let m
+  const get = () => (m ??= load())
+  return new Proxy({}, {
+    get: (_, k) => get()[k],
+    has: (_, k) => k in get(),
+    ownKeys: () => Reflect.ownKeys(get()),
+    getOwnPropertyDescriptor: (_, k) => {
+      const d = Reflect.getOwnPropertyDescriptor(get(), k)
+      if (d) d.configurable = true
+      return d
+    },
+  })
+}`
+
 await build({
   entryPoints: [`${root}/dist/cli/main.js`],
   outfile: `${root}/dist/lake.cjs`,
@@ -38,7 +75,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   external: ['msgpackr-extract', 'lz4-napi', 'sharp', '@aws-sdk/*', 'isomorphic-git', 'cli-progress'],
-  plugins: [nativeBindingsOutside],
+  plugins: [nativeBindingsOutside, lazyOclifRequires],
   // the sources are ES modules: give their import.meta.url its CommonJS equivalent
   define: {'import.meta.url': '__lakeImportMetaUrl'},
   // import() of an external becomes require(): a vm.Script has no module loader of its own, and
