@@ -5,11 +5,11 @@
 // isomorphic-git, lz4-napi) stay outside and load from node_modules as before.
 //
 // Then it makes dist/lake.cache, V8's code cache of the bundle: bin/run.js hands it to
-// vm.Script, which then skips parsing and compiling the functions a command runs (~30–40 ms of a
-// ~250 ms process). It is CommonJS for that reason: vm.Script takes a code cache, an ES module
-// cannot on Node 20. The cache is made after running a few commands in one process
-// (scripts/code-cache.mjs), so that it holds the functions they compiled lazily, not only the
-// top level. V8 refuses a cache made by another V8 version or flags, and bin/run.js then
+// vm.Script, which then skips parsing and compiling the start-up path (~30–40 ms of a ~250 ms
+// process). It is CommonJS for that reason: vm.Script takes a code cache, an ES module cannot on
+// Node 20. The cache is made after running `lake init` in one process (scripts/code-cache.mjs),
+// so that it holds the shared start-up path compiled lazily, not only the top level; not more
+// (a cache of every everyday command was slower for each of them). V8 refuses a cache made by another V8 version or flags, and bin/run.js then
 // compiles as if there were none.
 import {build} from 'esbuild'
 import {spawnSync} from 'node:child_process'
