@@ -15,6 +15,7 @@ import {build} from 'esbuild'
 import {spawnSync} from 'node:child_process'
 import {rmSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
+import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -67,6 +68,27 @@ const LAZY_HELPER = `function __lakeLazy(load) {
   })
 }`
 
+// The bundle's COMMANDS: src/cli/commands.ts (the one list; oclif's explicit discovery imports it
+// whole) rewritten so that each command's module, and what only it imports, is initialised when
+// oclif asks for that command: a process runs the top level of one command's code, not of all 27
+// (esbuild turns a require() of a bundled ES module into a call of its lazy initialiser).
+const lazyCommands = {
+  name: 'lazy-commands',
+  setup(b) {
+    b.onLoad({filter: /[\\/]dist[\\/]cli[\\/]commands\.js$/}, async (args) => {
+      const source = await readFile(args.path, 'utf8')
+      const modules = new Map([...source.matchAll(/^import (\w+) from '([^']+)';$/gm)].map((m) => [m[1], m[2]]))
+      const list = source.slice(source.indexOf('export const COMMANDS = {'))
+      const entries = [...list.matchAll(/^\s+(?:'([^']+)'|(\w+)): (\w+),$/gm)].map((m) => [m[1] ?? m[2], m[3]])
+      if (entries.length === 0 || entries.length !== modules.size || entries.some(([, name]) => !modules.has(name))) {
+        throw new Error(`scripts/bundle.mjs: cannot read the command list of ${args.path}`)
+      }
+      const getters = entries.map(([id, name]) => `Object.defineProperty(COMMANDS, ${JSON.stringify(id)}, {enumerable: true, get: () => require(${JSON.stringify(modules.get(name))}).default})`)
+      return {loader: 'js', resolveDir: dirname(args.path), contents: `export const COMMANDS = {}\n${getters.join('\n')}\n`}
+    })
+  },
+}
+
 await build({
   entryPoints: [`${root}/dist/cli/main.js`],
   outfile: `${root}/dist/lake.cjs`,
@@ -75,7 +97,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   external: ['msgpackr-extract', 'lz4-napi', 'sharp', '@aws-sdk/*', 'isomorphic-git', 'cli-progress'],
-  plugins: [nativeBindingsOutside, lazyOclifRequires],
+  plugins: [nativeBindingsOutside, lazyOclifRequires, lazyCommands],
   // the sources are ES modules: give their import.meta.url its CommonJS equivalent
   define: {'import.meta.url': '__lakeImportMetaUrl'},
   // import() of an external becomes require(): a vm.Script has no module loader of its own, and
