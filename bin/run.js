@@ -1,12 +1,14 @@
 #!/usr/bin/env node
+// CommonJS (bin/package.json): an ES module entry costs Node's ESM loader, and each builtin an ES
+// module imports gets a facade that reads every export (node:fs's getters load streams): ~15 ms
+// of each process.
+'use strict'
 // `lake --version` is what scripts and CI call most often to check the tool is there: answer it
 // without loading oclif (a good part of start-up time).
 if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-v')) {
-  const {readFileSync} = await import('node:fs')
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  const pkg = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'package.json'), 'utf8'))
   process.stdout.write(`lake/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
-  const {fileURLToPath} = await import('node:url')
   // The AWS SDK warns on every start under Node 20; lake supports Node 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   // Start-up costs a short process does not earn back: msgpackr's native string extractor (a
@@ -26,12 +28,12 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   // dist/lake.cjs (npm run build bundles it) starts ~150 ms faster than oclif from node_modules.
   // LAKE_NO_BUNDLE=1 runs the unbundled modules (to compare, or to debug with source maps);
   // LAKE_NO_CODE_CACHE=1 the bundle without its code cache.
-  const {loadBundle} = await import('./bundle.js')
-  const dist = fileURLToPath(new URL('../dist', import.meta.url))
-  const bundle = process.env.LAKE_NO_BUNDLE ? undefined : loadBundle(dist, {useCache: !process.env.LAKE_NO_CODE_CACHE})
-  if (bundle) await bundle.exports.main([...args, ...moved], fileURLToPath(new URL('..', import.meta.url)))
+  const {join} = require('node:path')
+  const root = join(__dirname, '..')
+  const bundle = process.env.LAKE_NO_BUNDLE ? undefined : require('./bundle.js').loadBundle(join(root, 'dist'), {useCache: !process.env.LAKE_NO_CODE_CACHE})
+  if (bundle) bundle.exports.main([...args, ...moved], root)
   else {
-    const {execute} = await import('@oclif/core')
-    await execute({dir: import.meta.url, args: [...args, ...moved]})
+    // oclif finds the package from the directory it is given (not bin/, which has a package.json)
+    import('@oclif/core').then(({execute}) => execute({dir: root, args: [...args, ...moved]}))
   }
 }

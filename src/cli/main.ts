@@ -1,4 +1,4 @@
-// The CLI's entry when bundled (scripts/bundle.mjs → dist/lake.mjs, started by bin/run.js): oclif
+// The CLI's entry when bundled (scripts/bundle.mjs → dist/lake.cjs, started by bin/run.js): oclif
 // and every command in one file, so a command starts without resolving and compiling a few
 // hundred modules (~150 ms of each `lake` process). It runs exactly what oclif's execute() runs;
 // the one difference is that commands come from this bundle's COMMANDS, not from an import of
