@@ -12,7 +12,7 @@ import {Repo} from '../../src/core/repo/repo.js'
 import {resolve} from '../../src/core/ops/state.js'
 import {eventDbOpens} from '../../src/core/events/db.js'
 import {encode} from '../../src/core/codec.js'
-import {refSnapshotFile} from '../../src/core/events/ref-snapshot.js'
+import {MAX_SNAPSHOT_REFS, refSnapshotFile} from '../../src/core/events/ref-snapshot.js'
 
 describe('ref snapshot: resolving names without opening the event log', function () {
   let dir: string
@@ -106,5 +106,16 @@ describe('ref snapshot: resolving names without opening the event log', function
     fs.writeFileSync(snap, text.replace(commits[0], commits[1]))
     assert.equal(await usableSnapshot(), undefined)
     assert.deepEqual(await resolved('v1'), {id: commits[0], opened: true})
+  })
+
+  it(`a database with more than ${MAX_SNAPSHOT_REFS} refs gets no snapshot (each session would rewrite them all), and resolves through LevelDB`, async () => {
+    const level = new Level<string, Uint8Array>(path.join(dir, '.lake', 'db'), {valueEncoding: 'view'})
+    await level.open()
+    const refs = level.sublevel<string, Uint8Array>('refs', {valueEncoding: 'view'})
+    await refs.batch(Array.from({length: MAX_SNAPSHOT_REFS}, (_, i) => ({type: 'put' as const, key: `tags/ci-${i}`, value: encode(commits[i % 3])})))
+    await level.close()
+    assert.deepEqual(await resolved('ci-7'), {id: commits[1], opened: true})
+    assert.equal(fs.existsSync(refSnapshotFile(path.join(dir, '.lake', 'db'))), false, 'no snapshot left behind')
+    assert.deepEqual(await resolved('v2'), {id: commits[1], opened: true})
   })
 })

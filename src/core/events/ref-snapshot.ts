@@ -15,7 +15,7 @@
 //
 // File .lake/cache/refs: sha256 hex of the rest, "\n", then JSON
 // {"v": 1, "db": "<name size ino mtimeNs ctimeNs>\n…", "head": {branch, commit}, "refs": {"heads/main": id, …}}.
-import {mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {decode} from '../codec.js'
 import {sha256hex} from '../hash.js'
@@ -23,6 +23,12 @@ import type {EventDb} from './db.js'
 import type {HeadState} from './records.js'
 
 const VERSION = 1
+/**
+ * A database with more refs than this gets no snapshot (its readers open LevelDB, as before): each
+ * session rewrites the snapshot with every ref in it, a cost that must not grow with a CI job's
+ * thousands of tags.
+ */
+export const MAX_SNAPSHOT_REFS = 1000
 
 export interface RefSnapshot {
   head: HeadState
@@ -62,7 +68,15 @@ export async function writeRefSnapshot(db: EventDb, dbDir: string): Promise<void
     const headBytes = await db.state.get('head')
     const head: HeadState = headBytes ? decode<HeadState>(headBytes) : {branch: 'main', commit: null}
     const refs: Record<string, string> = {}
-    for await (const [key, value] of db.refs.iterator()) refs[key] = decode<string>(value)
+    let count = 0
+    for await (const [key, value] of db.refs.iterator({limit: MAX_SNAPSHOT_REFS + 1})) {
+      refs[key] = decode<string>(value)
+      count++
+    }
+    if (count > MAX_SNAPSHOT_REFS) {
+      rmSync(refSnapshotFile(dbDir), {force: true}) // stale now; no reader should read and hash it
+      return
+    }
     const files = dbFiles(dbDir)
     if (files === undefined) return
     const json = JSON.stringify({v: VERSION, db: files, head: {branch: head.branch, commit: head.commit}, refs})
