@@ -76,6 +76,12 @@ interface DeferredWrite {
   size: number
   /** ifNoneMatch '*': linked into place (an existing object of the same key stays) */
   exclusive: boolean
+  /**
+   * Its one fsync (then close): made once and shared by whoever waits for it (a flush, a retry
+   * after a failed flush, settleEarly). The descriptor is never fsynced twice, so a retry can never
+   * fsync a number the first attempt closed and another file has reused; a failed fsync stays failed.
+   */
+  synced?: Promise<void>
   /** made durable in the background (settleEarly): never rejects; the flush waits for it */
   settling?: Promise<void>
   /** why settling failed: the flush throws it (the object is not durable) */
@@ -107,8 +113,10 @@ export class FsStore extends BaseStore {
   private deferredBytes = 0
   private deferredSince = 0
   private flushing: Promise<void> | undefined
-  /** settleEarly runs in flight */
-  private readonly settlingNow = new Set<Promise<void>>()
+  /** early settles running or about to (their slots are taken before their write) */
+  private earlySlotsUsed = 0
+  /** puts waiting for an early-settle slot, each given one as a settle ends */
+  private readonly earlySlotWaiters: (() => void)[] = []
 
   constructor(rootDir: string, opts: FsStoreOptions = {}) {
     super()
@@ -232,6 +240,8 @@ export class FsStore extends BaseStore {
   }
 
   protected async _delete(key: string): Promise<void> {
+    // a flush running now may hold this write in its batch (its fsync queued): let it finish
+    if (this.deferred.has(key)) while (this.flushing) await this.flushing.catch(() => {})
     await this.deferred.get(key)?.settling // then it is under its name, or failed and still waiting
     const waiting = this.deferred.get(key)
     if (waiting) {
@@ -280,9 +290,23 @@ export class FsStore extends BaseStore {
     if (exclusive && (this.deferred.has(key) || existsSync(path))) throw alreadyExists(this.url, key)
     if (!this.deferred.has(key)) {
       const early = bytes.length >= SETTLE_EARLY_MIN
-      // (waits before the write: an entry must be settling from the moment a flush can see it)
-      if (early) while (this.settlingNow.size >= SETTLE_EARLY_PARALLEL) await Promise.race(this.settlingNow)
-      const {temp, fd} = await this.writeOpenTemp(dirname(path), bytes)
+      // (the slot is taken before the write: an entry must be settling from the moment a flush can see it)
+      if (early) await this.takeEarlySlot()
+      let written: {temp: string; fd: number}
+      try {
+        written = await this.writeOpenTemp(dirname(path), bytes)
+      } catch (err) {
+        if (early) this.giveEarlySlot()
+        throw err
+      }
+      const {temp, fd} = written
+      // another put of this key got there while this one wrote: it stands (same content)
+      if (this.deferred.has(key)) {
+        if (early) this.giveEarlySlot()
+        discardTemp(fd, temp)
+        if (exclusive) throw alreadyExists(this.url, key)
+        return {etag}
+      }
       if (this.deferred.size === 0) this.deferredSince = Date.now()
       const w: DeferredWrite = {temp, fd, path, size: bytes.length, exclusive}
       this.deferred.set(key, w)
@@ -303,7 +327,7 @@ export class FsStore extends BaseStore {
    * entry of a directory this process made for it, which the flush makes durable with the rest.
    */
   private settleEarly(key: string, w: DeferredWrite): Promise<void> {
-    const run = (async () => {
+    return (async () => {
       try {
         await syncAndClose(w)
         await (w.exclusive ? linkInto(w.temp, w.path) : rename(w.temp, w.path))
@@ -314,11 +338,26 @@ export class FsStore extends BaseStore {
         }
       } catch (err) {
         w.failed = err
+      } finally {
+        this.giveEarlySlot()
       }
     })()
-    this.settlingNow.add(run)
-    void run.finally(() => this.settlingNow.delete(run))
-    return run
+  }
+
+  /** One of SETTLE_EARLY_PARALLEL slots, waiting for one to be given back when all are taken. */
+  private async takeEarlySlot(): Promise<void> {
+    if (this.earlySlotsUsed < SETTLE_EARLY_PARALLEL) {
+      this.earlySlotsUsed++
+      return
+    }
+    await new Promise<void>((resolve) => this.earlySlotWaiters.push(resolve))
+  }
+
+  /** Hands the slot to the next waiter, or frees it. */
+  private giveEarlySlot(): void {
+    const next = this.earlySlotWaiters.shift()
+    if (next) next()
+    else this.earlySlotsUsed--
   }
 
   /** One flush at a time; a caller arriving during one waits for it, then flushes what is left. */
@@ -338,10 +377,18 @@ export class FsStore extends BaseStore {
     const made = [...this.unsyncedDirs]
     this.unsyncedDirs.clear()
     try {
-      // 1. data: every file fsynced (after the first, the journal commit has taken most of the rest)
+      // 1. data: every file fsynced (after the first, the journal commit has taken most of the rest);
+      // all of a slice settled before any failure is thrown, so no fsync is left running behind it
       const settled = Promise.all(early.map(([, w]) => w.settling))
       for (let i = 0; i < batch.length; i += FLUSH_PARALLEL) {
-        await Promise.all(batch.slice(i, i + FLUSH_PARALLEL).map(([, w]) => syncAndClose(w)))
+        const slice = batch.slice(i, i + FLUSH_PARALLEL)
+        const results = await Promise.allSettled(slice.map(([, w]) => syncAndClose(w)))
+        const failedAt = results.findIndex((r) => r.status === 'rejected')
+        if (failedAt >= 0) {
+          await settled
+          current = slice[failedAt][0]
+          throw (results[failedAt] as PromiseRejectedResult).reason
+        }
       }
       await settled
       const failed = early.find(([, w]) => w.failed !== undefined)
@@ -386,10 +433,7 @@ export class FsStore extends BaseStore {
     try {
       for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at)
     } catch (err) {
-      try {
-        closeSync(fd)
-        unlinkSync(temp)
-      } catch {}
+      discardTemp(fd, temp)
       throw err
     }
     return {temp, fd}
@@ -550,7 +594,18 @@ function readAsync(fd: number, into: Uint8Array, at: number, length: number, pos
 
 /** fsyncs a deferred write's file through the descriptor that wrote it, then closes it. */
 function syncAndClose(w: DeferredWrite): Promise<void> {
-  return new Promise<void>((resolve, reject) => fsync(w.fd, (err) => (err ? reject(err) : resolve()))).finally(() => closeQuietly(w))
+  w.synced ??= new Promise<void>((resolve, reject) => fsync(w.fd, (err) => (err ? reject(err) : resolve()))).finally(() => closeQuietly(w))
+  return w.synced
+}
+
+/** Closes and removes a temp file this store wrote and will not use. */
+function discardTemp(fd: number, temp: string): void {
+  try {
+    closeSync(fd)
+  } catch {}
+  try {
+    unlinkSync(temp)
+  } catch {}
 }
 
 /** Closes a deferred write's descriptor once (a second close could close another file's reuse of the number). */

@@ -205,7 +205,10 @@ export class PowerCutJournal {
       const t = fds.get(fd)
       if (t) {
         // Appends at the end (how lake writes through a descriptor): the bytes written, in order.
-        if (typeof buf === 'string') throw new Error('power-cut journal: writeSync of a string is not journaled')
+        // only the form lake uses (buffer, offset, length), appending at the end: any other would be journaled wrong
+        if (typeof buf === 'string' || (rest.length > 0 && typeof rest[0] !== 'number') || (rest[2] !== undefined && rest[2] !== null)) {
+          throw new Error('power-cut journal: only writeSync(fd, buffer[, offset[, length]]) appending is journaled')
+        }
         const offset = typeof rest[0] === 'number' ? rest[0] : 0
         const bytes = Buffer.from(buf.buffer, buf.byteOffset + offset, n)
         j.setData(t.ino, Buffer.concat([j.content.get(t.ino)!, bytes]))
