@@ -95,7 +95,8 @@ describe('FsStore deferred writes: faults and races', () => {
     assert.equal(existsSync(join(root, 'objects/a4/k14')), true)
   })
 
-  it('many large puts at once: at most two of them fsync in the background at a time', async () => {
+  it('many large puts at once: at most two of them fsync in the background at a time', async function () {
+    if (!existsSync('/proc/self/fd')) this.skip() // a descriptor's file size is read through /proc
     let inflight = 0
     let most = 0
     wrapFsync((fd, cb) => {
