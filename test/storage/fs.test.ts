@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {existsSync} from 'node:fs'
-import {mkdir, readdir, readFile, rename, stat, utimes, writeFile} from 'node:fs/promises'
+import fsp, {mkdir, readdir, readFile, rename, stat, utimes, writeFile} from 'node:fs/promises'
+import {syncBuiltinESMExports} from 'node:module'
 import {join} from 'node:path'
 import fc from 'fast-check'
 import {FsStore} from '../../src/core/storage/fs.js'
@@ -78,7 +79,7 @@ describe('FsStore', () => {
     const other = new FsStore(root)
     try {
       const big = new Uint8Array(2 * 1024 * 1024).map((_, i) => i % 251)
-      await store.put('objects/ee/big', big, {deferSync: true, ifNoneMatch: '*'})
+      await store.put('objects/ee/big', big, {deferSync: true, ifNoneMatch: '*', standalone: true})
       await store.put('objects/ee/small', bytesOf('small'), {deferSync: true})
       // reads succeed whether the background work has renamed it yet or not
       const deadline = Date.now() + 10_000
@@ -104,7 +105,7 @@ describe('FsStore', () => {
     const other = new FsStore(root)
     try {
       const blobs = Array.from({length: 7}, (_, i) => new Uint8Array(1024 * 1024 + i).fill(i + 1))
-      const puts = blobs.map((b, i) => store.put(`objects/f${i}/big`, b, {deferSync: true, ifNoneMatch: i % 2 ? '*' : undefined}))
+      const puts = blobs.map((b, i) => store.put(`objects/f${i}/big`, b, {deferSync: true, ifNoneMatch: i % 2 ? '*' : undefined, standalone: true}))
       const flushes = [store.flush(), new Promise((resolve) => setImmediate(resolve)).then(() => store.flush())]
       await Promise.all([...puts, ...flushes])
       await store.flush()
@@ -113,6 +114,31 @@ describe('FsStore', () => {
       assert.deepEqual(leftovers, [], 'no temp file left')
     } finally {
       await other.close()
+    }
+  })
+
+  it('deferred objects appear under their names in the order they were put (children before parents); only a standalone one may go ahead', async () => {
+    const renamed: string[] = []
+    const original = fsp.rename
+    ;(fsp as {rename: unknown}).rename = async (from: string, to: string) => {
+      await original(from, to)
+      renamed.push(to.slice(root.length + 1))
+    }
+    syncBuiltinESMExports()
+    try {
+      const keys = Array.from({length: 30}, (_, i) => `objects/${(i * 7) % 16}0/o${i}`)
+      for (const [i, k] of keys.entries()) await store.put(k, bytesOf(k), {deferSync: true})
+      // a large object that names others (not standalone) waits for the flush, in its turn
+      await store.put('objects/ff/big-parent', new Uint8Array(1024 * 1024 + 1), {deferSync: true})
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      assert.deepEqual(renamed, [], 'nothing under its name before the flush')
+      await store.put('objects/fe/big-chunk', new Uint8Array(1024 * 1024 + 2), {deferSync: true, standalone: true})
+      await store.flush()
+      assert.deepEqual(renamed.filter((k) => k !== 'objects/fe/big-chunk'), [...keys, 'objects/ff/big-parent'])
+      assert.ok(renamed.includes('objects/fe/big-chunk'))
+    } finally {
+      ;(fsp as {rename: unknown}).rename = original
+      syncBuiltinESMExports()
     }
   })
 

@@ -154,7 +154,8 @@ export class ChangeBuilder {
     const release = (b: Uint8Array) => {
       if (b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && b.buffer.byteLength >= POOLED_MIN) this.chunkBuffers.give(new Uint8Array(b.buffer))
     }
-    const put = this.store.objects.put(bytes, {owned: true, release}).then((hash) => {
+    // standalone: a chunk names no other object, so it may become visible ahead of the change's other objects
+    const put = this.store.objects.put(bytes, {owned: true, release, standalone: true}).then((hash) => {
       this.cs.objects.push(hash)
       for (const entry of pending) entry.chunk = hash
     })

@@ -31,8 +31,8 @@ export interface TransferOptions {
 
 export async function transfer(src: ObjectDb, dst: ObjectDb, tips: string[], opts: TransferOptions): Promise<TransferResult> {
   const result: TransferResult = {commits: [], objects: 0, bytes: 0}
-  const copy = async (hash: string, bytes: Uint8Array) => {
-    await dst.put(bytes)
+  const copy = async (hash: string, bytes: Uint8Array, standalone = false) => {
+    await dst.put(bytes, {standalone})
     result.objects++
     result.bytes += bytes.byteLength
     opts.onProgress?.(result.objects, result.bytes)
@@ -74,7 +74,7 @@ export async function transfer(src: ObjectDb, dst: ObjectDb, tips: string[], opt
       if (node.kind === 'leaf') await pool(node.chunkTable.map((c) => () => copyTree(c, 'chunk')), limit)
       else for (const c of node.children) await copyTree(c, 'node')
     }
-    await copy(hash, bytes)
+    await copy(hash, bytes, kind === 'chunk')
   }
   for (const c of order) {
     if (opts.depth === 'all') await copyTree(decodeCommit(c.bytes, c.id).root, 'root')

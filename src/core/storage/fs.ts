@@ -59,10 +59,11 @@ const MAX_DEFERRED_FILES = 256
 const MAX_DEFERRED_MS = 20_000
 // fsyncs in flight during a flush (the thread pool has 4 threads; a few more keep it busy)
 const FLUSH_PARALLEL = 8
-// A deferred object at least this large (a chunk of images) starts becoming durable at once, in
-// the background: its fsync (~20 ms for 4 MiB here) then overlaps the rest of the command (the
-// next chunk, the index) instead of waiting for the commit point. Small objects stay for the
-// flush, where one journal commit covers them all.
+// A deferred object at least this large that names no other (a chunk of images: opts.standalone)
+// starts becoming durable at once, in the background: its fsync (~20 ms for 4 MiB here) then
+// overlaps the rest of the command (the next chunk, the index) instead of waiting for the commit
+// point. Small objects stay for the flush, where one journal commit covers them all. (One that
+// names others must not appear before them: the flush renames in put order, children first.)
 const SETTLE_EARLY_MIN = 1024 * 1024
 // ... at most this many at once (each holds a thread of the pool while it fsyncs)
 const SETTLE_EARLY_PARALLEL = 2
@@ -289,7 +290,7 @@ export class FsStore extends BaseStore {
     // the atomic check is the link at flush; this one answers the common case now
     if (exclusive && (this.deferred.has(key) || existsSync(path))) throw alreadyExists(this.url, key)
     if (!this.deferred.has(key)) {
-      const early = bytes.length >= SETTLE_EARLY_MIN
+      const early = opts.standalone === true && bytes.length >= SETTLE_EARLY_MIN
       // (the slot is taken before the write: an entry must be settling from the moment a flush can see it)
       if (early) await this.takeEarlySlot()
       let written: {temp: string; fd: number}
@@ -396,20 +397,16 @@ export class FsStore extends BaseStore {
         current = failed[0]
         throw failed[1].failed
       }
-      // 2. names: each file, whole on disk, renamed (or linked) into place (in parallel: each is
-      // a round trip through the thread pool)
-      await Promise.all(
-        batch.map(async ([key, w]) => {
-          try {
-            await (w.exclusive ? linkInto(w.temp, w.path) : rename(w.temp, w.path))
-          } catch (err) {
-            current = key
-            throw err
-          }
-          this.deferred.delete(key)
-          this.deferredBytes -= w.size
-        }),
-      )
+      // 2. names: each file, whole on disk, renamed (or linked) into place, one after another in
+      // the order they were put: callers put children before parents, so a process killed midway
+      // never leaves an object under its name without what it names (push and fetch stop their
+      // walk at the first object the destination has)
+      for (const [key, w] of batch) {
+        current = key
+        await (w.exclusive ? linkInto(w.temp, w.path) : rename(w.temp, w.path))
+        this.deferred.delete(key)
+        this.deferredBytes -= w.size
+      }
       // 3. directory entries: each directory once, after all its renames
       // (and the parents of directories made for them, so that their entries are durable too)
       const dirs = [...new Set([...batch.map(([, w]) => dirname(w.path)), ...made.map((d) => dirname(d))])]

@@ -60,7 +60,8 @@ export class ObjectDb {
    * caller gives the bytes up (their buffer may be detached): it must not read them afterwards,
    * except through `release`, called with them once they are stored (on success only).
    */
-  async put(bytes: Uint8Array, opts: {owned?: boolean; release?: (bytes: Uint8Array) => void} = {}): Promise<string> {
+  /** `standalone`: the object names no other object (a chunk): see PutOptions.standalone. */
+  async put(bytes: Uint8Array, opts: {owned?: boolean; release?: (bytes: Uint8Array) => void; standalone?: boolean} = {}): Promise<string> {
     let hash: string
     // `owned`: the caller hands the bytes over (a chunk just built); a large one is then hashed on
     // the checksum worker while this thread goes on building the next
@@ -73,7 +74,7 @@ export class ObjectDb {
       try {
         // ifNoneMatch: a racing writer of the same object is not replaced (its mtime stays).
         // deferSync: made durable together with the rest of the command's objects, at flush()
-        await this.store.put(key, bytes, {...(this.store.supports.conditionalWrite ? {ifNoneMatch: '*'} : {}), deferSync: true, contentSha256: hash})
+        await this.store.put(key, bytes, {...(this.store.supports.conditionalWrite ? {ifNoneMatch: '*'} : {}), deferSync: true, contentSha256: hash, standalone: opts.standalone})
       } catch (err) {
         if (!(err instanceof PreconditionFailedError)) throw err
       }

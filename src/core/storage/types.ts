@@ -35,6 +35,13 @@ export interface PutOptions {
    * content-addressed keys; callers flush before anything that others can see refers to it.
    */
   deferSync?: boolean
+  /**
+   * With deferSync: the object names no other object (a chunk), so it may become visible before
+   * objects put earlier. Without it a store makes deferred objects visible in the order they were
+   * put: callers put children before parents, and transfer (push, fetch) relies on "the
+   * destination has X" meaning "it has everything X reaches".
+   */
+  standalone?: boolean
   /** The sha256 (hex) of the bytes, when the caller has it: a store whose etag is that hash does not hash them again. */
   contentSha256?: string
 }
