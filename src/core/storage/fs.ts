@@ -246,8 +246,7 @@ export class FsStore extends BaseStore {
     await this.deferred.get(key)?.settling // then it is under its name, or failed and still waiting
     const waiting = this.deferred.get(key)
     if (waiting) {
-      this.deferred.delete(key)
-      this.deferredBytes -= waiting.size
+      this.forget(key, waiting)
       closeQuietly(waiting)
       try {
         unlinkSync(waiting.temp)
@@ -331,18 +330,21 @@ export class FsStore extends BaseStore {
     return (async () => {
       try {
         await syncAndClose(w)
-        await (w.exclusive ? linkInto(w.temp, w.path) : rename(w.temp, w.path))
+        await nameInPlace(w)
         await this.dirSyncer.sync(dirname(w.path))
-        if (this.deferred.get(key) === w) {
-          this.deferred.delete(key)
-          this.deferredBytes -= w.size
-        }
+        if (this.deferred.get(key) === w) this.forget(key, w)
       } catch (err) {
         w.failed = err
       } finally {
         this.giveEarlySlot()
       }
     })()
+  }
+
+  /** Drops a deferred write from the books: it is under its name now, or deleted. */
+  private forget(key: string, w: DeferredWrite): void {
+    this.deferred.delete(key)
+    this.deferredBytes -= w.size
   }
 
   /** One of SETTLE_EARLY_PARALLEL slots, waiting for one to be given back when all are taken. */
@@ -403,9 +405,8 @@ export class FsStore extends BaseStore {
       // walk at the first object the destination has)
       for (const [key, w] of batch) {
         current = key
-        await (w.exclusive ? linkInto(w.temp, w.path) : rename(w.temp, w.path))
-        this.deferred.delete(key)
-        this.deferredBytes -= w.size
+        await nameInPlace(w)
+        this.forget(key, w)
       }
       // 3. directory entries: each directory once, after all its renames
       // (and the parents of directories made for them, so that their entries are durable too)
@@ -587,6 +588,11 @@ function readFullySync(fd: number, out: Uint8Array, position: number): boolean {
 /** fs.read as a promise (FileHandle.read would need a FileHandle, opened through the thread pool). */
 function readAsync(fd: number, into: Uint8Array, at: number, length: number, position: number): Promise<number> {
   return new Promise((resolve, reject) => read(fd, into, at, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))))
+}
+
+/** A deferred write's file, whole on disk, under its object name (exclusive: linked, an object already there stays). */
+function nameInPlace(w: DeferredWrite): Promise<void> {
+  return w.exclusive ? linkInto(w.temp, w.path) : rename(w.temp, w.path)
 }
 
 /** fsyncs a deferred write's file through the descriptor that wrote it, then closes it. */

@@ -135,13 +135,16 @@ export class PowerCutJournal {
       if (rel !== null) j.ops.push({op: 'rmdir', path: rel})
       return r
     })
-    this.wrap(fsp, 'mkdir', (mkdir) => async function (this: unknown, p: string, o?: any) {
-      const made = missingDirs(p)
-      const r = await mkdir.call(this, p, o)
+    const journalMkdirs = (made: string[]) => {
       for (const d of made) {
         const rel = j.rel(d)
         if (rel !== null && rel !== '') j.ops.push({op: 'mkdir', path: rel})
       }
+    }
+    this.wrap(fsp, 'mkdir', (mkdir) => async function (this: unknown, p: string, o?: any) {
+      const made = missingDirs(p)
+      const r = await mkdir.call(this, p, o)
+      journalMkdirs(made)
       return r
     })
     this.wrap(fsp, 'rm', (rm) => async function (this: unknown, p: string, o?: any) {
@@ -230,10 +233,7 @@ export class PowerCutJournal {
     this.wrap(fsSync, 'mkdirSync', (mkdirSync) => function (this: unknown, p: string, o?: any) {
       const made = missingDirs(p)
       const r = mkdirSync.call(this, p, o)
-      for (const d of made) {
-        const rel = j.rel(d)
-        if (rel !== null && rel !== '') j.ops.push({op: 'mkdir', path: rel})
-      }
+      journalMkdirs(made)
       return r
     })
     syncBuiltinESMExports()
