@@ -1,6 +1,7 @@
 // Preloaded into a `lake` process (node --import) by the crash harness: kill -9 at an exact point.
 // Every file-system mutation lake makes (fs/promises: open for writing, write, fsync, rename,
-// link, unlink, mkdir, rmdir, rm, utimes) and every LevelDB open/write/batch is a point before the
+// link, unlink, mkdir, rmdir, rm, utimes; fs: openSync for writing, writeSync, fsync, mkdirSync,
+// renameSync, unlinkSync, writeFileSync) and every LevelDB open/write/batch is a point before the
 // call and a point after it resolves. With LAKE_KILL_AT=k the process SIGKILLs itself at the k-th
 // point: the same moment a `kill -9` from outside could land, but chosen by seed instead of by
 // timer, so the harness reaches the narrow windows (between a rename and its directory fsync,
@@ -12,6 +13,7 @@ import fsp from 'node:fs/promises'
 import {createRequire, syncBuiltinESMExports} from 'node:module'
 
 const killAt = Number(process.env.LAKE_KILL_AT ?? 0)
+const writeCountFile = fs.writeFileSync // taken before the wrapping below: the count is no point
 const countFile = process.env.LAKE_KILL_COUNT
 let points = 0
 
@@ -45,6 +47,19 @@ const FileHandle = Object.getPrototypeOf(handle)
 await handle.close()
 for (const name of ['write', 'writeFile', 'sync', 'datasync', 'truncate']) around(FileHandle, name)
 
+// The same through descriptors: the file store writes a command's objects with openSync/writeSync
+// and fsyncs them with fs.fsync at the flush (a point when it starts and one when it completes).
+around(fs, 'openSync', writesFlags)
+for (const name of ['writeSync', 'mkdirSync', 'renameSync', 'unlinkSync', 'writeFileSync']) around(fs, name)
+const fsyncWithCallback = fs.fsync
+fs.fsync = function (fd, callback) {
+  point()
+  return fsyncWithCallback.call(this, fd, (err) => {
+    point()
+    callback(err)
+  })
+}
+
 syncBuiltinESMExports()
 
 // LevelDB (classic-level, resolved from the repository's node_modules like lake's own import).
@@ -56,4 +71,4 @@ try {
   // no LevelDB module: file points only
 }
 
-if (countFile) process.on('exit', () => fs.writeFileSync(countFile, String(points)))
+if (countFile) process.on('exit', () => writeCountFile(countFile, String(points)))
