@@ -11,6 +11,7 @@ import {makeFsStore} from './helpers.js'
 
 runStoreContract('fs (durable)', () => makeFsStore())
 runStoreContract('fs (not durable)', () => makeFsStore({durable: false}))
+runStoreContract('fs (durable, no packs: a dataset of format 1)', () => makeFsStore({pack: false}))
 
 const bytesOf = (text: string) => new TextEncoder().encode(text)
 const textOf = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
@@ -57,7 +58,8 @@ describe('FsStore', () => {
     let midRename = 0
     for (let attempt = 0; attempt < 40 && midRename === 0; attempt++) {
       const keys = Array.from({length: 60}, (_, i) => `objects/${(i % 9).toString(16).padStart(2, '0')}/r${attempt}-${i}`)
-      await Promise.all(keys.map((k) => store.put(k, bytesOf(k), {deferSync: true, ifNoneMatch: k.endsWith('0') ? '*' : undefined})))
+      // (standalone: each its own file, renamed at the flush; other objects go into one pack)
+      await Promise.all(keys.map((k) => store.put(k, bytesOf(k), {deferSync: true, standalone: true, ifNoneMatch: k.endsWith('0') ? '*' : undefined})))
       let done = false
       const flushing = store.flush().finally(() => (done = true))
       // rounds that began with some objects already renamed and some not: the window under test
@@ -117,7 +119,7 @@ describe('FsStore', () => {
     }
   })
 
-  it('deferred objects appear under their names in the order they were put (children before parents); only a standalone one may go ahead', async () => {
+  it('deferred objects become visible children first: standalone ones (chunks) under their names, then all the others at once, in one pack', async () => {
     const renamed: string[] = []
     const original = fsp.rename
     ;(fsp as {rename: unknown}).rename = async (from: string, to: string) => {
@@ -125,20 +127,28 @@ describe('FsStore', () => {
       renamed.push(to.slice(root.length + 1))
     }
     syncBuiltinESMExports()
+    const other = new FsStore(root)
     try {
       const keys = Array.from({length: 30}, (_, i) => `objects/${(i * 7) % 16}0/o${i}`)
-      for (const [i, k] of keys.entries()) await store.put(k, bytesOf(k), {deferSync: true})
-      // a large object that names others (not standalone) waits for the flush, in its turn
-      await store.put('objects/ff/big-parent', new Uint8Array(1024 * 1024 + 1), {deferSync: true})
+      for (const k of keys) await store.put(k, bytesOf(k), {deferSync: true})
+      // a large object that names others (not standalone) waits for the flush and goes into the pack
+      const parent = new Uint8Array(1024 * 1024 + 1).fill(3)
+      await store.put('objects/ff/big-parent', parent, {deferSync: true})
       await new Promise((resolve) => setTimeout(resolve, 50))
-      assert.deepEqual(renamed, [], 'nothing under its name before the flush')
+      assert.deepEqual(renamed, [], 'nothing visible before the flush')
+      assert.equal(await other.exists(keys[0]), false)
       await store.put('objects/fe/big-chunk', new Uint8Array(1024 * 1024 + 2), {deferSync: true, standalone: true})
       await store.flush()
-      assert.deepEqual(renamed.filter((k) => k !== 'objects/fe/big-chunk'), [...keys, 'objects/ff/big-parent'])
-      assert.ok(renamed.includes('objects/fe/big-chunk'))
+      assert.deepEqual(renamed.slice(0, 1), ['objects/fe/big-chunk'], 'the chunk first')
+      assert.equal(renamed.length, 2)
+      assert.match(renamed[1], /^\.lake-packs\/pack-[0-9a-f]{32}\.pack$/, 'then one pack')
+      for (const k of keys) assert.equal(textOf(await other.get(k)), k)
+      assert.deepEqual(await other.get('objects/ff/big-parent'), parent)
+      assert.equal(existsSync(join(root, keys[0])), false, 'a packed object is no file of its own')
     } finally {
       ;(fsp as {rename: unknown}).rename = original
       syncBuiltinESMExports()
+      await other.close()
     }
   })
 
@@ -153,11 +163,14 @@ describe('FsStore', () => {
     }
   })
 
-  it('a deferred object a crash never flushed is only a temp file: no object under its name', async () => {
+  it('a deferred object a crash never flushed is only a temp file (a chunk) or nothing (the others): no object under its name', async () => {
     const crashed = new FsStore(root)
     await crashed.put('objects/ee/lost', bytesOf('never flushed'), {deferSync: true})
+    await crashed.put('objects/ee/chunk', bytesOf('never flushed'), {deferSync: true, standalone: true})
     // (the instance is dropped without flush or close, as a killed process would leave it)
     assert.equal(await store.exists('objects/ee/lost'), false)
+    assert.equal(await store.exists('objects/ee/chunk'), false)
+    assert.equal(existsSync(join(root, '.lake-packs')), false, 'a small object waits in memory: nothing on disk')
     const files = (await readdir(join(root, 'objects', 'ee'))).map(String)
     assert.equal(files.length, 1)
     assert.ok(files[0].startsWith('.lake-tmp-'), files[0])

@@ -3,6 +3,7 @@ import {createHash} from 'node:crypto'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {sha256hex} from '../../src/core/hash.js'
+import {FsStore} from '../../src/core/storage/fs.js'
 import {dropMemoryStore, MemoryStore} from '../../src/core/storage/memory.js'
 import {ObjectDb, objectKey} from '../../src/core/storage/objects.js'
 import type {ObjectStore} from '../../src/core/storage/types.js'
@@ -54,8 +55,13 @@ describe('ObjectDb', () => {
     assert.equal(hash, sha256hex(bytes))
     assert.equal(db.keyOf(hash), `objects/${hash.slice(0, 2)}/${hash.slice(2)}`)
     assert.equal(objectKey(hash), db.keyOf(hash))
-    await db.flush() // puts are made durable (and files under their names) at flush
-    assert.equal(await readFile(join(fixture.dir, 'objects', hash.slice(0, 2), hash.slice(2)), 'utf8'), 'a commit')
+    await db.flush() // puts are made durable (and visible to other store instances) at flush
+    const other = new FsStore(fixture.dir)
+    try {
+      assert.equal(textOf(await other.get(db.keyOf(hash))), 'a commit')
+    } finally {
+      await other.close()
+    }
     assert.equal(textOf(await db.get(hash)), 'a commit')
     assert.equal(await db.has(hash), true)
   })
@@ -79,7 +85,8 @@ describe('ObjectDb', () => {
 
   it('refuses corrupted bytes on disk, naming the hash; verify says corrupt', async () => {
     const writer = new ObjectDb(fixture.store)
-    const hash = await writer.put(bytesOf('the original bytes'))
+    // standalone (like a chunk): its own file, which the test can overwrite (packs: test/storage/fs-pack.test.ts)
+    const hash = await writer.put(bytesOf('the original bytes'), {standalone: true})
     await writer.flush()
     await writeFile(join(fixture.dir, 'objects', hash.slice(0, 2), hash.slice(2)), 'the 0riginal bytes')
     const db = new ObjectDb(fixture.store)

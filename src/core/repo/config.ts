@@ -6,7 +6,9 @@ import path from 'node:path'
 import {ConfigError, FormatVersionError} from '../errors.js'
 import {fsyncDir} from '../storage/fs-sync.js'
 
-export const REPO_FORMAT_VERSION = 1
+// 2: local objects may lie in packs (.lake/.lake-packs/, docs/FORMAT.md); datasets of format 1 are
+// read, and written without packs
+export const REPO_FORMAT_VERSION = 2
 
 export interface RepoConfig {
   formatVersion: number

@@ -66,7 +66,7 @@ export class Repo {
   static async open(explicitDir?: string): Promise<Repo> {
     const root = findDatasetRoot(explicitDir)
     const config = await readConfig(path.join(root, LAKE_DIRNAME))
-    let store = await storeFor(root, config.storage, undefined, config.values['cache.size'])
+    let store = await storeFor(root, config.storage, undefined, config.values['cache.size'], config.formatVersion)
     const from = config.objectsFrom && config.remotes?.[config.objectsFrom]
     if (from) store = new FallbackStore(store, openStore(from))
     return new Repo(root, config, store)
@@ -255,9 +255,10 @@ async function removeEmptyDirs(dir: string, top: string): Promise<void> {
 
 export const DEFAULT_CACHE_BYTES = 10 * 1024 ** 3
 
-async function storeFor(root: string, storage: string, lakeDir = path.join(root, LAKE_DIRNAME), cacheSize?: string): Promise<ObjectStore> {
-  // Enough open chunk handles that random reads over a few GB of chunks cost one pread each.
-  if (storage === 'local') return new FsStore(lakeDir, {maxOpenFiles: 512})
+async function storeFor(root: string, storage: string, lakeDir = path.join(root, LAKE_DIRNAME), cacheSize?: string, formatVersion = REPO_FORMAT_VERSION): Promise<ObjectStore> {
+  // Enough open chunk handles that random reads over a few GB of chunks cost one pread each. A
+  // dataset of format 1 gets no packs, so that the lake that made it can still read it.
+  if (storage === 'local') return new FsStore(lakeDir, {maxOpenFiles: 512, pack: formatVersion >= 2})
   const remote = openStore(storage, {})
   // Objects on S3 (or another remote store) are read through a disk cache in .lake/cache.
   if (storage.startsWith('s3://')) return new CachedStore(remote, {dir: path.join(lakeDir, 'cache'), maxBytes: cacheSize ? Number(cacheSize) : DEFAULT_CACHE_BYTES, writeThrough: true})

@@ -5,6 +5,7 @@ import type {Dirent} from 'node:fs'
 import {readdir, stat, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import {breakIfStale} from './fs-lock.js'
+import {PACK_DIR} from './fs-pack.js'
 import {errno} from './fs-sync.js'
 import {INTERNAL_NAME_PREFIX, isInternalName} from './keys.js'
 import type {ListedObject} from './types.js'
@@ -61,7 +62,8 @@ export async function sweepLeftovers(root: string, olderThanMs: number, lockStal
     for (const entry of await readDirOrEmpty(dir)) {
       const path = join(dir, entry.name)
       if (entry.isDirectory()) {
-        if (!isInternalName(entry.name)) dirs.push(path)
+        // (the pack directory is internal, but a crashed pack write leaves its temp file there)
+        if (!isInternalName(entry.name) || entry.name === PACK_DIR) dirs.push(path)
       } else if (entry.name.startsWith(TEMP_PREFIX)) {
         const st = await stat(path).catch(() => null)
         if (!st || Date.now() - st.mtimeMs < olderThanMs) continue

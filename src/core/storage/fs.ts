@@ -13,15 +13,16 @@
 // outside `immutablePrefixes`), holds the key's lock, so a compare-and-swap never interleaves with
 // another write to the same key.
 import {randomBytes} from 'node:crypto'
-import {closeSync, existsSync, fstatSync, fsync, mkdirSync, openSync, read, readSync, unlinkSync, utimesSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, fstatSync, fsync, mkdirSync, openSync, read, readdirSync, readFileSync, readSync, statSync, unlinkSync, utimesSync, writeSync} from 'node:fs'
 import {link, mkdir, open, readFile, rename, rmdir, stat, unlink} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
-import {LakeError, StorageError} from '../errors.js'
+import {CorruptObjectError, LakeError, ObjectNotFoundError, StorageError} from '../errors.js'
 import {sha256hex} from '../hash.js'
 import {alreadyExists, BaseStore, checkPrecondition, notFound} from './base.js'
 import {ReadHandles} from './fs-handles.js'
 import {KeyedMutex, withFileLock, type LockOptions} from './fs-lock.js'
+import {buildPack, PACK_DIR, PACK_NAME, PackFormatError, packsToMerge, readPackIndex, type PackIndex, type PackObject, type PackedEntry} from './fs-pack.js'
 import {DirSyncer, errno} from './fs-sync.js'
 import {listFiles, LOCK_PREFIX, sweepLeftovers, TEMP_PREFIX} from './fs-walk.js'
 import {isUnder, OBJECTS_PREFIX} from './keys.js'
@@ -42,6 +43,12 @@ export interface FsStoreOptions {
   lockStaleMs?: number
   /** How long a write waits for a live key lock before LockTimeoutError (default 60 s). */
   lockTimeoutMs?: number
+  /**
+   * Deferred objects that are not standalone go into one pack per flush (default true); false
+   * keeps every object a file of its own (a dataset of format 1, which older lakes read). Packs
+   * are read either way.
+   */
+  pack?: boolean
 }
 
 // Immutable objects up to this size (and ranges of any object up to it) are read synchronously: an index page or a commit is a few KB,
@@ -57,6 +64,10 @@ const MAX_DEFERRED_FILES = 256
 // ... or once the oldest has waited this long: a slow import's early objects do not stay temp files
 // (gc sweeps temp files older than a minute when no writer holds a lease)
 const MAX_DEFERRED_MS = 20_000
+// Small deferred objects waiting for their pack are flushed early once this much waits.
+const MAX_PENDING_BYTES = 64 * 1024 * 1024
+// A pack already touched this recently is not touched again (gc's grace period is an hour).
+const PACK_TOUCH_EVERY_MS = 60_000
 // fsyncs in flight during a flush (the thread pool has 4 threads; a few more keep it busy)
 const FLUSH_PARALLEL = 8
 // A deferred object at least this large that names no other (a chunk of images: opts.standalone)
@@ -68,7 +79,24 @@ const SETTLE_EARLY_MIN = 1024 * 1024
 // ... at most this many at once (each holds a thread of the pool while it fsyncs)
 const SETTLE_EARLY_PARALLEL = 2
 
-/** A deferSync put: written to `temp`, not yet fsynced nor renamed to `path`. */
+/** A pack file of this store as last read. */
+interface LoadedPack {
+  name: string
+  path: string
+  index: PackIndex
+  size: number
+  mtimeMs: number
+  /** when this process last set its mtime (touch) */
+  touchedAt?: number
+}
+
+/** Where a packed object lies. */
+interface PackedAt {
+  pack: LoadedPack
+  entry: PackedEntry
+}
+
+/** A deferSync put of a standalone object (a chunk): written to `temp`, not yet fsynced nor renamed to `path`. */
 interface DeferredWrite {
   temp: string
   /** the descriptor that wrote it, still open: the flush fsyncs and closes it */
@@ -99,6 +127,8 @@ export class FsStore extends BaseStore {
   readonly root: string
   readonly supports: StoreCapabilities = {conditionalWrite: true, list: true, rangeRead: true, readInto: true}
   readonly durable: boolean
+  /** FsStoreOptions.pack */
+  private readonly packing: boolean
   private readonly immutablePrefixes: readonly string[]
   private readonly lockOptions: LockOptions
   private readonly handles: ReadHandles
@@ -109,9 +139,20 @@ export class FsStore extends BaseStore {
   /** Directories deferred puts made: their entries become durable (parent fsynced) at the flush. */
   private readonly unsyncedDirs = new Set<string>()
   private readonly pendingDirs = new Map<string, Promise<void>>()
-  /** deferSync puts not flushed yet, by key */
+  /** deferSync puts of standalone objects not flushed yet, by key (each its own file) */
   private readonly deferred = new Map<string, DeferredWrite>()
   private deferredBytes = 0
+  /** all other deferSync puts not flushed yet, by key: the flush writes them as one pack */
+  private readonly pending = new Map<string, Uint8Array>()
+  private pendingBytes = 0
+  /** this store's packs as last read from its pack directory, by file name (read on first use) */
+  private packs: Map<string, LoadedPack> | undefined
+  /** packs whose index cannot be read, with why (fsck reports them: their objects read as missing) */
+  readonly damagedPacks = new Map<string, string>()
+  /** packed keys deleted through this instance: gone here at once, from disk when the next flush rewrites their packs */
+  private readonly dropped = new Set<string>()
+  /** the last key touch found absent: ObjectDb's put of a new object asks twice (touch, then put) */
+  private lastAbsent: string | undefined
   private deferredSince = 0
   private flushing: Promise<void> | undefined
   /** early settles running or about to (their slots are taken before their write) */
@@ -124,6 +165,7 @@ export class FsStore extends BaseStore {
     this.root = resolve(rootDir)
     this.url = pathToFileURL(this.root).href
     this.durable = opts.durable ?? true
+    this.packing = opts.pack ?? true
     this.immutablePrefixes = [...(opts.immutablePrefixes ?? [OBJECTS_PREFIX])]
     this.lockOptions = {staleMs: opts.lockStaleMs ?? 30_000, timeoutMs: opts.lockTimeoutMs ?? 60_000}
     this.handles = new ReadHandles(opts.maxOpenFiles ?? 64)
@@ -145,14 +187,18 @@ export class FsStore extends BaseStore {
 
   protected async _get(key: string): Promise<Uint8Array> {
     try {
+      const pending = this.pending.get(key)
+      if (pending) return pending.slice()
       // deferred objects are read synchronously: a flush cannot rename the temp file mid-read
       const waiting = this.deferred.get(key)
       if (waiting) return readDeferred(waiting, (file) => readSmallSync(file, Infinity)!)
-      if (this.isImmutable(key)) {
-        const small = readSmallSync(this.pathOf(key), SYNC_READ_MAX)
-        if (small) return small
-      }
-      return asBytes(await readFile(this.pathOf(key)))
+      return await this.packedOr(key, async () => {
+        if (this.isImmutable(key)) {
+          const small = readSmallSync(this.pathOf(key), SYNC_READ_MAX)
+          if (small) return small
+        }
+        return asBytes(await readFile(this.pathOf(key)))
+      }, async (at) => (await this.readPacked(key, at, 0, at.entry.length)) ?? shortPack(at))
     } catch (err) {
       throw this.failure('read', key, err)
     }
@@ -160,16 +206,131 @@ export class FsStore extends BaseStore {
 
   protected async _getRange(key: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array | null> {
     try {
+      const pending = this.pending.get(key)
+      if (pending) return pending.length < offset + length ? null : copyOut(pending.subarray(offset, offset + length), into)
       const waiting = this.deferred.get(key)
       if (waiting) return readDeferred(waiting, (file) => readRangeSync(file, offset, length, into))
-      return await this.handles.use(this.pathOf(key), !this.isImmutable(key), fd => readExactly(fd, offset, length, into))
+      return await this.packedOr(
+        key,
+        () => this.handles.use(this.pathOf(key), !this.isImmutable(key), fd => readExactly(fd, offset, length, into)),
+        (at) => this.readPacked(key, at, offset, length, into),
+      )
     } catch (err) {
       throw this.failure('read', key, err)
     }
   }
 
+  /** Packs hold immutable keys only; a packed object's key is not a file, and a file's key may be in no pack. */
+  private async packedOr<T>(key: string, loose: () => Promise<T>, packed: (at: PackedAt) => Promise<T>): Promise<T> {
+    if (!this.isImmutable(key)) return loose()
+    const at = this.packedAt(key)
+    if (at) return packed(at)
+    try {
+      return await loose()
+    } catch (err) {
+      // not a file: maybe in a pack another process has written since this one last looked
+      if (!MISSING.has(errno(err) ?? '') || !this.refreshPacks()) throw err
+      const now = this.packedAt(key)
+      if (!now) throw err
+      return packed(now)
+    }
+  }
+
+  /** Where `key` lies in this store's packs as last read; undefined when in none (or deleted here). */
+  private packedAt(key: string): PackedAt | undefined {
+    if (this.dropped.has(key)) return undefined
+    for (const pack of this.loadedPacks().values()) {
+      const entry = pack.index.lookup(key)
+      if (entry) return {pack, entry}
+    }
+    return undefined
+  }
+
+  private loadedPacks(): Map<string, LoadedPack> {
+    if (this.packs) return this.packs
+    this.refreshPacks()
+    return this.packs!
+  }
+
+  private get packDir(): string {
+    return join(this.root, PACK_DIR)
+  }
+
+  /**
+   * Reads the pack directory again: loads packs other processes (or gc) wrote since, forgets those
+   * they folded into others. True when anything changed. Synchronous: a directory of a few names.
+   */
+  private refreshPacks(): boolean {
+    const packs = (this.packs ??= new Map())
+    let names: string[]
+    try {
+      names = readdirSync(this.packDir).filter((name) => PACK_NAME.test(name))
+    } catch (err) {
+      if (!MISSING.has(errno(err) ?? '')) throw err
+      names = []
+    }
+    let changed = false
+    const present = new Set(names)
+    for (const [name, pack] of packs) {
+      if (present.has(name)) continue
+      packs.delete(name)
+      this.handles.evict(pack.path)
+      changed = true
+    }
+    for (const name of names) {
+      if (packs.has(name)) continue
+      const path = join(this.packDir, name)
+      try {
+        const {index, size, mtimeMs} = readPackIndex(path)
+        packs.set(name, {name, path, index, size, mtimeMs})
+        this.damagedPacks.delete(name)
+        changed = true
+      } catch (err) {
+        if (MISSING.has(errno(err) ?? '')) continue // folded into another pack meanwhile
+        if (!(err instanceof PackFormatError)) throw err
+        this.damagedPacks.set(name, err.message)
+      }
+    }
+    return changed
+  }
+
+  /** `length` bytes at `offset` of a packed object, or null when it is shorter; follows a pack folded away meanwhile. */
+  private async readPacked(key: string, at: PackedAt, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array | null> {
+    const read = (where: PackedAt) =>
+      offset + length > where.entry.length ? null : this.handles.use(where.pack.path, false, (fd) => readExactly(fd, where.entry.offset + offset, length, into))
+    try {
+      return await read(at)
+    } catch (err) {
+      if (!MISSING.has(errno(err) ?? '')) throw err
+      this.refreshPacks()
+      const now = this.packedAt(key)
+      if (!now) throw err
+      return read(now)
+    }
+  }
+
+  /** touch of a packed object: its pack's mtime (gc ages packed objects by their pack). */
+  private touchPack(pack: LoadedPack): boolean {
+    const now = Date.now()
+    if (pack.touchedAt !== undefined && now - pack.touchedAt < PACK_TOUCH_EVERY_MS) return true
+    try {
+      utimesSync(pack.path, new Date(now), new Date(now))
+    } catch (err) {
+      if (MISSING.has(errno(err) ?? '')) return false // folded into another pack: the caller writes a copy
+      throw err
+    }
+    pack.touchedAt = now
+    pack.mtimeMs = now
+    return true
+  }
+
   protected async _touch(key: string): Promise<boolean> {
-    if (this.deferred.has(key)) return true // written by this process moments ago
+    if (this.deferred.has(key) || this.pending.has(key)) return true // written by this process moments ago
+    if (this.isImmutable(key)) {
+      // (no second look at the pack directory when absent: a miss only makes the caller write a copy)
+      const at = this.packedAt(key)
+      if (at && this.touchPack(at.pack)) return true
+    }
     // Synchronous, like small reads: a merge touches every node it rebuilds that already exists,
     // and a utimes through the thread pool costs ~10x the call itself (71 of them at 1M rows).
     const now = new Date()
@@ -177,29 +338,34 @@ export class FsStore extends BaseStore {
       utimesSync(this.pathOf(key), now, now)
       return true
     } catch (err) {
-      if (MISSING.has(errno(err) ?? '')) return false
+      if (MISSING.has(errno(err) ?? '')) {
+        this.lastAbsent = key
+        return false
+      }
       throw this.failure('touch', key, err)
     }
   }
 
   protected async _exists(key: string): Promise<boolean> {
-    if (this.deferred.has(key)) return true
+    if (this.deferred.has(key) || this.pending.has(key)) return true
+    const immutable = this.isImmutable(key)
+    if (immutable && this.packedAt(key)) return true
     const st = await stat(this.pathOf(key)).catch(err => {
       if (MISSING.has(errno(err) ?? '')) return null
       throw this.failure('stat', key, err)
     })
-    return st?.isFile() ?? false
+    if (st?.isFile()) return true
+    return immutable && this.refreshPacks() && this.packedAt(key) !== undefined
   }
 
   // The etag is the sha256 of the content, so head reads the whole file: cheap for refs, which
   // are what conditional writes are for; avoid head on large objects.
   protected async _head(key: string): Promise<{etag: string; size: number} | null> {
     try {
-      const waiting = this.deferred.get(key)
-      const bytes = waiting ? readDeferred(waiting, (file) => readSmallSync(file, Infinity)!) : await readFile(this.pathOf(key))
+      const bytes = await this._get(key)
       return {etag: sha256hex(bytes), size: bytes.length}
     } catch (err) {
-      if (MISSING.has(errno(err) ?? '')) return null
+      if (err instanceof ObjectNotFoundError) return null
       throw this.failure('read', key, err)
     }
   }
@@ -208,7 +374,9 @@ export class FsStore extends BaseStore {
     const path = this.pathOf(key)
     const etag = opts.contentSha256 ?? sha256hex(bytes)
     const immutable = this.isImmutable(key)
-    if (opts.deferSync && this.durable && immutable && opts.ifMatch === undefined) return this.putDeferred(key, path, bytes, etag, opts)
+    if (opts.deferSync && this.durable && immutable && opts.ifMatch === undefined) {
+      return opts.standalone || !this.packing ? this.putDeferred(key, path, bytes, etag, opts) : this.putPacked(key, path, bytes, etag, opts)
+    }
     // a ref written here may name objects still deferred: they become durable first
     if (!immutable) await this.flushDeferred()
     let temp: string | undefined
@@ -237,12 +405,52 @@ export class FsStore extends BaseStore {
 
   protected async *_list(prefix: string): AsyncIterable<ListedObject> {
     await this.flushDeferred() // this instance lists what it has written
-    yield* listFiles(this.root, prefix)
+    // files and packed keys, merged in key order; a key in both is listed once, with the younger mtime
+    const packed = this.packedUnder(prefix)
+    let i = 0
+    for await (const file of listFiles(this.root, prefix)) {
+      while (i < packed.length && packed[i].key < file.key) yield packed[i++]
+      if (i < packed.length && packed[i].key === file.key) yield {...file, mtimeMs: Math.max(file.mtimeMs, packed[i++].mtimeMs)}
+      else yield file
+    }
+    while (i < packed.length) yield packed[i++]
+  }
+
+  /** Packed keys under `prefix` in key order, each with its pack's current mtime (the youngest of its packs). */
+  private packedUnder(prefix: string): ListedObject[] {
+    this.refreshPacks()
+    const byKey = new Map<string, ListedObject>()
+    for (const pack of this.loadedPacks().values()) {
+      let mtimeMs: number
+      try {
+        mtimeMs = statSync(pack.path).mtimeMs // another process may have touched it
+      } catch (err) {
+        if (MISSING.has(errno(err) ?? '')) continue // folded away: its keys are in the pack that replaced it
+        throw err
+      }
+      for (const [key, entry] of pack.index.entries()) {
+        if (!key.startsWith(prefix) || this.dropped.has(key)) continue
+        const seen = byKey.get(key)
+        if (!seen || seen.mtimeMs < mtimeMs) byKey.set(key, {key, size: entry.length, mtimeMs})
+      }
+    }
+    return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   }
 
   protected async _delete(key: string): Promise<void> {
     // a flush running now may hold this write in its batch (its fsync queued): let it finish
-    if (this.deferred.has(key)) while (this.flushing) await this.flushing.catch(() => {})
+    if (this.deferred.has(key) || this.pending.has(key)) while (this.flushing) await this.flushing.catch(() => {})
+    const pending = this.pending.get(key)
+    if (pending) {
+      this.pending.delete(key)
+      this.pendingBytes -= pending.length
+    }
+    // a packed copy is dropped here at once and from its pack at the next flush (a deleted object
+    // that a crash brings back is only garbage for the next gc)
+    if (this.isImmutable(key)) {
+      this.refreshPacks()
+      if (this.packedAt(key)) this.dropped.add(key)
+    }
     await this.deferred.get(key)?.settling // then it is under its name, or failed and still waiting
     const waiting = this.deferred.get(key)
     if (waiting) {
@@ -287,7 +495,7 @@ export class FsStore extends BaseStore {
   private async putDeferred(key: string, path: string, bytes: Uint8Array, etag: string, opts: PutOptions): Promise<{etag: string}> {
     const exclusive = opts.ifNoneMatch === '*'
     // the atomic check is the link at flush; this one answers the common case now
-    if (exclusive && (this.deferred.has(key) || existsSync(path))) throw alreadyExists(this.url, key)
+    if (exclusive && (this.deferred.has(key) || this.pending.has(key) || this.packedAt(key) || existsSync(path))) throw alreadyExists(this.url, key)
     if (!this.deferred.has(key)) {
       const early = opts.standalone === true && bytes.length >= SETTLE_EARLY_MIN
       // (the slot is taken before the write: an entry must be settling from the moment a flush can see it)
@@ -307,7 +515,7 @@ export class FsStore extends BaseStore {
         if (exclusive) throw alreadyExists(this.url, key)
         return {etag}
       }
-      if (this.deferred.size === 0) this.deferredSince = Date.now()
+      if (this.deferred.size === 0 && this.pending.size === 0) this.deferredSince = Date.now()
       const w: DeferredWrite = {temp, fd, path, size: bytes.length, exclusive}
       this.deferred.set(key, w)
       this.deferredBytes += bytes.length
@@ -318,6 +526,27 @@ export class FsStore extends BaseStore {
       const full = this.deferredBytes >= MAX_DEFERRED_BYTES || this.deferred.size >= MAX_DEFERRED_FILES
       if (full || Date.now() - this.deferredSince >= MAX_DEFERRED_MS) await this.flushDeferred()
     }
+    return {etag}
+  }
+
+  /**
+   * A small deferred object (all but standalone ones: index pages, roots, commits) waits in memory
+   * for the flush, which writes them all as one pack. The check for an existing key is not atomic
+   * across processes: two writers of one content-addressed key each pack a copy, which is harmless.
+   */
+  private async putPacked(key: string, path: string, bytes: Uint8Array, etag: string, opts: PutOptions): Promise<{etag: string}> {
+    const exclusive = opts.ifNoneMatch === '*'
+    const there = this.pending.has(key) || this.deferred.has(key) || this.packedAt(key) !== undefined
+    // (the file's absence is not checked again right after touch found none: a file made in between
+    // by another process only means a second copy here, which is harmless)
+    if (there || (exclusive && key !== this.lastAbsent && existsSync(path))) {
+      if (exclusive) throw alreadyExists(this.url, key)
+      return {etag}
+    }
+    if (this.deferred.size === 0 && this.pending.size === 0) this.deferredSince = Date.now()
+    this.pending.set(key, new Uint8Array(bytes)) // a copy: the caller may reuse its buffer (ObjectDb's owned puts)
+    this.pendingBytes += bytes.length
+    if (this.pendingBytes >= MAX_PENDING_BYTES || Date.now() - this.deferredSince >= MAX_DEFERRED_MS) await this.flushDeferred()
     return {etag}
   }
 
@@ -367,10 +596,83 @@ export class FsStore extends BaseStore {
   private async flushDeferred(): Promise<void> {
     while (this.flushing) await this.flushing.catch(() => {})
     // (objects settled early leave the directories made for them to the flush)
-    if (this.deferred.size === 0 && this.unsyncedDirs.size === 0) return
+    if (this.deferred.size === 0 && this.unsyncedDirs.size === 0 && this.pending.size === 0 && this.dropped.size === 0) return
     const batch = [...this.deferred.entries()]
-    this.flushing = this.flushBatch(batch).finally(() => (this.flushing = undefined))
+    // the pack after the files: it may name them (an index page its chunks), never they it
+    this.flushing = this.flushBatch(batch)
+      .then(() => this.writePack())
+      .finally(() => (this.flushing = undefined))
     return this.flushing
+  }
+
+  /**
+   * Writes the pending objects as one pack, with the objects of the small packs it folds in
+   * (packsToMerge) and of the packs holding keys deleted here (less those keys): written whole to
+   * a temp file, fsynced, renamed into the pack directory, the directory fsynced. Only then are the
+   * packs it replaces removed: a crash in between leaves some objects in two packs, which is harmless.
+   */
+  private async writePack(): Promise<void> {
+    if (this.pending.size === 0 && this.dropped.size === 0) return
+    const taken = [...this.pending]
+    const dropped = new Set(this.dropped)
+    const current = taken[0]?.[0] ?? [...dropped][0]
+    try {
+      this.refreshPacks()
+      const packs = [...this.loadedPacks().values()]
+      const pendingSize = taken.reduce((n, [, bytes]) => n + bytes.length, 0)
+      const folded = new Set<LoadedPack>(packs.filter((p) => [...dropped].some((k) => p.index.lookup(k))))
+      for (const {pack} of packsToMerge([...packs.map((pack) => ({pack, size: pack.size})), {pack: undefined, size: pendingSize}])) if (pack) folded.add(pack)
+      const objects: PackObject[] = taken.map(([key, bytes]) => ({key, bytes}))
+      const seen = new Set(taken.map(([key]) => key))
+      for (const pack of folded) {
+        let whole: Buffer
+        try {
+          whole = readFileSync(pack.path)
+        } catch (err) {
+          if (!MISSING.has(errno(err) ?? '')) throw err
+          folded.delete(pack) // folded by another process meanwhile: its keys are in the pack it made
+          continue
+        }
+        for (const [key, entry] of pack.index.entries()) {
+          if (seen.has(key) || dropped.has(key)) continue
+          seen.add(key)
+          objects.push({key, bytes: whole.subarray(entry.offset, entry.offset + entry.length)})
+        }
+      }
+      let made: string | undefined
+      if (objects.length > 0) {
+        const built = buildPack(objects)
+        await this.ensureDir(this.packDir)
+        const temp = join(this.packDir, TEMP_PREFIX + randomBytes(8).toString('hex'))
+        const fd = openSync(temp, 'wx')
+        try {
+          writeParts(fd, built.parts)
+          await fsyncFd(fd)
+        } catch (err) {
+          discardTemp(fd, temp)
+          throw err
+        }
+        closeSync(fd)
+        await rename(temp, join(this.packDir, built.name))
+        await this.dirSyncer.sync(this.packDir)
+        made = built.name
+        this.loadedPacks().set(built.name, {name: built.name, path: join(this.packDir, built.name), index: built.index, size: built.size, mtimeMs: Date.now()})
+      }
+      for (const pack of folded) {
+        if (pack.name === made) continue
+        this.loadedPacks().delete(pack.name)
+        this.handles.evict(pack.path)
+        await unlink(pack.path).catch(() => {})
+      }
+      for (const [key, bytes] of taken) {
+        if (this.pending.get(key) !== bytes) continue
+        this.pending.delete(key)
+        this.pendingBytes -= bytes.length
+      }
+      for (const key of dropped) this.dropped.delete(key)
+    } catch (err) {
+      throw this.failure('write', current, err)
+    }
   }
 
   private async flushBatch(all: [string, DeferredWrite][]): Promise<void> {
@@ -595,9 +897,55 @@ function nameInPlace(w: DeferredWrite): Promise<void> {
   return w.exclusive ? linkInto(w.temp, w.path) : rename(w.temp, w.path)
 }
 
+// Small parts of a pack are gathered into one reused buffer of this size per write: a write per part
+// costs a syscall each (a pack may hold 100k objects), and a fresh buffer for the whole pack costs
+// a page fault per 4 KiB.
+const STAGING_BYTES = 1024 * 1024
+let staging: Buffer | undefined
+
+/** Writes a pack's parts from the start of `fd`. */
+function writeParts(fd: number, parts: Uint8Array[]): void {
+  const buffer = (staging ??= Buffer.allocUnsafeSlow(STAGING_BYTES))
+  let used = 0
+  const writeAll = (bytes: Uint8Array) => {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at)
+  }
+  for (const part of parts) {
+    if (used + part.length > STAGING_BYTES && used > 0) {
+      writeAll(buffer.subarray(0, used))
+      used = 0
+    }
+    if (part.length > STAGING_BYTES / 4) writeAll(part)
+    else {
+      buffer.set(part, used)
+      used += part.length
+    }
+  }
+  if (used > 0) writeAll(buffer.subarray(0, used))
+}
+
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())))
+}
+
+/** `bytes` as the caller's own: copied into `into` when given, else a fresh copy. */
+function copyOut(bytes: Uint8Array, into?: Uint8Array): Uint8Array {
+  if (!into) return bytes.slice()
+  const out = into.subarray(0, bytes.length)
+  out.set(bytes)
+  return out
+}
+
+function shortPack(at: PackedAt): never {
+  throw new CorruptObjectError(`pack ${at.pack.path} ends inside an object (at ${at.entry.offset}, ${at.entry.length} bytes)`, {
+    hint: 'the pack was truncated; run `lake fsck`',
+    data: {pack: at.pack.path},
+  })
+}
+
 /** fsyncs a deferred write's file through the descriptor that wrote it, then closes it. */
 function syncAndClose(w: DeferredWrite): Promise<void> {
-  w.synced ??= new Promise<void>((resolve, reject) => fsync(w.fd, (err) => (err ? reject(err) : resolve()))).finally(() => closeQuietly(w))
+  w.synced ??= fsyncFd(w.fd).finally(() => closeQuietly(w))
   return w.synced
 }
 

@@ -1,0 +1,215 @@
+// Packs of the file store (storage/fs-pack.ts): the format round-trips, the folding rule keeps a
+// store at few packs, and a store reads, lists, touches and deletes packed objects — also when
+// another instance (another process) writes, folds or rewrites packs under it.
+import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import fc from 'fast-check'
+import {FsStore} from '../../src/core/storage/fs.js'
+import {buildPack, PACK_DIR, packsToMerge, readPackIndex} from '../../src/core/storage/fs-pack.js'
+import {ObjectDb} from '../../src/core/storage/objects.js'
+import {collect, rejectsWithCode} from './contract.js'
+
+const bytes = (text: string) => new TextEncoder().encode(text)
+const text = (b: Uint8Array) => new TextDecoder().decode(b)
+
+describe('pack format', () => {
+  let dir: string
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'lake-pack-'))))
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('every key of a pack is found at its bytes, and no other key is (fast-check)', () => {
+    const keyArb = fc.stringMatching(/^[a-z0-9/._-]{1,40}$/)
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.record({key: keyArb, bytes: fc.uint8Array({maxLength: 300})}), {selector: (o) => o.key, maxLength: 60}), fc.array(keyArb, {maxLength: 20}), (objects, probes) => {
+        const built = buildPack(objects)
+        const file = join(dir, built.name)
+        writeFileSync(file, Buffer.concat(built.parts))
+        assert.equal(statSync(file).size, built.size)
+        const {index} = readPackIndex(file)
+        const whole = readFileSync(file)
+        for (const {key, bytes: b} of objects) {
+          const at = index.lookup(key)
+          assert.ok(at, key)
+          assert.deepEqual(new Uint8Array(whole.subarray(at.offset, at.offset + at.length)), b)
+        }
+        const present = new Set(objects.map((o) => o.key))
+        for (const probe of probes) assert.equal(index.lookup(probe) !== undefined, present.has(probe))
+        assert.deepEqual(new Set([...index.entries()].map(([k]) => k)), present)
+        rmSync(file)
+      }),
+      {numRuns: 150},
+    )
+  })
+
+  it('a damaged index or a truncated pack is refused, naming the file', () => {
+    const built = buildPack([{key: 'objects/aa/x', bytes: bytes('hello')}])
+    const whole = Buffer.concat(built.parts)
+    const file = join(dir, built.name)
+    const flipped = Buffer.from(whole)
+    flipped[whole.length - 40] ^= 1 // inside the index
+    writeFileSync(file, flipped)
+    assert.throws(() => readPackIndex(file), (e: Error) => e.message.includes(file) && /checksum/.test(e.message))
+    writeFileSync(file, whole.subarray(0, whole.length - 5))
+    assert.throws(() => readPackIndex(file), (e: Error) => e.message.includes(file) && /trailer|short/.test(e.message))
+  })
+
+  it('folding leaves packs each at least twice the size of all smaller ones together (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({min: 1, max: 1e6}), {maxLength: 30}), (sizes) => {
+        const packs = sizes.map((size, id) => ({id, size}))
+        const fold = packsToMerge(packs)
+        assert.ok(fold.length === 0 || fold.length >= 2)
+        const folded = new Set(fold.map((p) => p.id))
+        const left = [...packs.filter((p) => !folded.has(p.id)).map((p) => p.size), ...(fold.length ? [fold.reduce((n, p) => n + p.size, 0)] : [])].sort((a, b) => a - b)
+        let smaller = 0
+        for (const size of left) {
+          assert.ok(smaller === 0 || size >= 2 * smaller, `${size} after ${smaller} (left ${left})`)
+          smaller += size
+        }
+      }),
+      {numRuns: 300},
+    )
+  })
+})
+
+describe('FsStore packs', () => {
+  let root: string
+  let store: FsStore
+  const packs = () => (existsSync(join(root, PACK_DIR)) ? readdirSync(join(root, PACK_DIR)) : [])
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'lake-fs-pack-'))
+    store = new FsStore(root)
+  })
+  afterEach(async () => {
+    await store.close().catch(() => {})
+    rmSync(root, {recursive: true, force: true})
+  })
+
+  it('a flush after each of 64 commands keeps a handful of packs, every object readable from a new instance', async () => {
+    const keys: string[] = []
+    for (let c = 0; c < 64; c++) {
+      for (let i = 0; i < 10; i++) {
+        const key = `objects/${(c * 10 + i) % 256}/c${c}-${i}`
+        keys.push(key)
+        await store.put(key, bytes(key.repeat(1 + (i % 3))), {deferSync: true})
+      }
+      await store.flush()
+      assert.ok(packs().length <= 8, `${packs().length} packs after ${c + 1} flushes`)
+    }
+    assert.ok(packs().every((n) => /^pack-[0-9a-f]{32}\.pack$/.test(n)), 'only packs, no temp file')
+    const other = new FsStore(root)
+    try {
+      for (const [i, key] of keys.entries()) assert.equal(text(await other.get(key)), key.repeat(1 + (i % 10 % 3)))
+      assert.deepEqual((await collect(other.list('objects/'))).map((o) => o.key), [...keys].sort())
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('another instance finds objects packed after it first looked, and follows a pack folded away under it', async () => {
+    const other = new FsStore(root)
+    try {
+      await store.put('objects/aa/first', bytes('first'), {deferSync: true})
+      await store.flush()
+      assert.equal(await other.exists('objects/aa/first'), true) // other has now read the pack's index (no descriptor open)
+      await store.put('objects/bb/second', bytes('second'.repeat(20)), {deferSync: true})
+      await store.flush() // as large as the first pack: folds it into a new one, so the pack other knows is gone
+      assert.equal(packs().length, 1)
+      assert.equal(text(await other.get('objects/aa/first')), 'first')
+      assert.equal(text(await other.get('objects/bb/second')), 'second'.repeat(20))
+      assert.equal(text(await other.getRange('objects/bb/second', 1, 3)), 'eco')
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('a deleted packed object is gone at once here, from disk at the flush; others keep theirs', async () => {
+    for (let i = 0; i < 5; i++) await store.put(`objects/0${i}/k`, bytes(`v${i}`), {deferSync: true})
+    await store.flush()
+    const [before] = packs()
+    await store.delete('objects/02/k')
+    assert.equal(await store.exists('objects/02/k'), false)
+    await rejectsWithCode(store.get('objects/02/k'), 'OBJECT_NOT_FOUND')
+    assert.deepEqual((await collect(store.list('objects/'))).map((o) => o.key), ['objects/00/k', 'objects/01/k', 'objects/03/k', 'objects/04/k'])
+    assert.notDeepEqual(packs(), [before], 'the pack was rewritten')
+    const other = new FsStore(root)
+    try {
+      assert.equal(await other.exists('objects/02/k'), false)
+      assert.equal(text(await other.get('objects/04/k')), 'v4')
+      // put again after the delete: it is back
+      await store.put('objects/02/k', bytes('v2'), {deferSync: true})
+      await store.flush()
+      assert.equal(text(await other.get('objects/02/k')), 'v2')
+    } finally {
+      await other.close()
+    }
+  })
+
+  it("touch ages a packed object by its pack's mtime, which list reports (gc's grace period)", async () => {
+    await store.put('objects/aa/old', bytes('old'), {deferSync: true})
+    await store.flush()
+    const [pack] = packs()
+    const longAgo = new Date(Date.now() - 3 * 3600_000)
+    utimesSync(join(root, PACK_DIR, pack), longAgo, longAgo)
+    const other = new FsStore(root)
+    try {
+      const [listed] = await collect(other.list('objects/'))
+      assert.ok(Math.abs(listed.mtimeMs - longAgo.getTime()) < 1000, 'listed with its pack’s mtime')
+      assert.equal(await other.touch('objects/aa/old'), true)
+      const [again] = await collect(other.list('objects/'))
+      assert.ok(again.mtimeMs > Date.now() - 60_000, 'touched: young again')
+      assert.equal(await other.touch('objects/aa/none'), false)
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('a flipped byte in a packed object is refused by ObjectDb; a damaged pack index is reported and its objects read as missing', async () => {
+    const db = new ObjectDb(store)
+    const hash = await db.put(bytes('packed object bytes'))
+    await db.flush()
+    const [pack] = packs()
+    const file = join(root, PACK_DIR, pack)
+    const whole = readFileSync(file)
+    const at = whole.indexOf('packed object bytes')
+    whole[at] ^= 0x20
+    writeFileSync(file, whole)
+    const reader = new ObjectDb(new FsStore(root))
+    try {
+      await rejectsWithCode(reader.get(hash), 'CORRUPT_OBJECT')
+      assert.equal(await reader.verify(hash), 'corrupt')
+    } finally {
+      await reader.store.close()
+    }
+    whole[whole.length - 40] ^= 1 // inside the index
+    writeFileSync(file, whole)
+    const third = new FsStore(root)
+    try {
+      const db3 = new ObjectDb(third)
+      assert.equal(await db3.verify(hash), 'missing')
+      assert.match([...third.damagedPacks.values()].join('\n'), /checksum/)
+    } finally {
+      await third.close()
+    }
+  })
+
+  it("a crashed pack write's temp file is never read or listed, and cleanupTemp removes it when old", async () => {
+    await store.put('objects/aa/x', bytes('x'), {deferSync: true})
+    await store.flush()
+    const stray = join(root, PACK_DIR, '.lake-tmp-deadbeef')
+    writeFileSync(stray, 'half a pack')
+    const other = new FsStore(root)
+    try {
+      assert.deepEqual((await collect(other.list(''))).map((o) => o.key), ['objects/aa/x'])
+      const old = new Date(Date.now() - 2 * 3600_000)
+      utimesSync(stray, old, old)
+      assert.deepEqual(await other.cleanupTemp(60_000), {files: 1, bytes: 11})
+      assert.equal(existsSync(stray), false)
+      assert.equal(text(await other.get('objects/aa/x')), 'x')
+    } finally {
+      await other.close()
+    }
+  })
+})
