@@ -147,6 +147,8 @@ export class FsStore extends BaseStore {
   private pendingBytes = 0
   /** this store's packs as last read from its pack directory, by file name (read on first use) */
   private packs: Map<string, LoadedPack> | undefined
+  /** `packs` as packedAt searches them; undefined after any change */
+  private searchOrder: LoadedPack[] | undefined
   /** packs whose index cannot be read, with why (fsck reports them: their objects read as missing) */
   readonly damagedPacks = new Map<string, string>()
   /** packed keys deleted through this instance: gone here at once, from disk when the next flush rewrites their packs */
@@ -239,7 +241,9 @@ export class FsStore extends BaseStore {
   /** Where `key` lies in this store's packs as last read; undefined when in none (or deleted here). */
   private packedAt(key: string): PackedAt | undefined {
     if (this.dropped.has(key)) return undefined
-    for (const pack of this.loadedPacks().values()) {
+    // the largest first: it holds most objects
+    this.searchOrder ??= [...this.loadedPacks().values()].sort((a, b) => b.index.count - a.index.count)
+    for (const pack of this.searchOrder) {
       const entry = pack.index.lookup(key)
       if (entry) return {pack, entry}
     }
@@ -291,6 +295,7 @@ export class FsStore extends BaseStore {
         this.damagedPacks.set(name, err.message)
       }
     }
+    if (changed) this.searchOrder = undefined
     return changed
   }
 
@@ -658,6 +663,7 @@ export class FsStore extends BaseStore {
         made = built.name
         this.loadedPacks().set(built.name, {name: built.name, path: join(this.packDir, built.name), index: built.index, size: built.size, mtimeMs: Date.now()})
       }
+      this.searchOrder = undefined
       for (const pack of folded) {
         if (pack.name === made) continue
         this.loadedPacks().delete(pack.name)
