@@ -213,3 +213,37 @@ describe('FsStore packs', () => {
     }
   })
 })
+
+describe('packs in a dataset', () => {
+  let dir: string
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'lake-pack-ds-'))))
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('a dataset keeps its small objects in packs; fsck names a pack whose index is damaged, and the commits its objects belong to', async () => {
+    const {Dataset} = await import('../../src/index.js')
+    const ds = await Dataset.init(join(dir, 'ds'))
+    await ds.createTensor('x', {htype: 'generic', dtype: 'i32'})
+    await ds.append('x', [1, 2, 3])
+    const c1 = (await ds.commit('one')).commit
+    await ds.close()
+    const packDir = join(dir, 'ds', '.lake', PACK_DIR)
+    const [pack] = readdirSync(packDir)
+    assert.match(pack, /^pack-[0-9a-f]{32}\.pack$/)
+    assert.deepEqual(readdirSync(join(dir, 'ds', '.lake', 'objects')).length > 0, true, 'the chunk is a file of its own')
+    const file = join(packDir, pack)
+    const whole = readFileSync(file)
+    whole[whole.length - 40] ^= 1 // inside the index
+    writeFileSync(file, whole)
+    const again = await Dataset.open(join(dir, 'ds'))
+    try {
+      const report = await again.fsck()
+      assert.equal(report.ok, false)
+      const named = report.problems.find((p) => p.object === `pack ${pack}`)
+      assert.ok(named, JSON.stringify(report.problems))
+      assert.match(named.problem, /checksum/)
+      assert.ok(report.problems.some((p) => p.commits.includes(c1)), 'the commit whose objects were in it is named')
+    } finally {
+      await again.close()
+    }
+  })
+})

@@ -51,6 +51,10 @@ export async function fsck(repo: Repo, opts: {onProgress?: (done: number) => voi
     if (verdict === 'corrupt') found.push({object: hash, problem: `${reached.get(hash) ?? 'object'} corrupt: its bytes do not match its hash`})
     if (!reached.has(hash)) dangling++
   }
+  // A pack whose index is damaged (fs store): its objects read as missing (reported above with the
+  // commits they affect); the pack itself is named too, so the damage is found where it is.
+  const damagedPacks = (repo.store as {damagedPacks?: Map<string, string>}).damagedPacks
+  for (const [name, why] of damagedPacks ?? []) found.push({object: `pack ${name}`, problem: why})
   const problems = found.map((p) => ({...p, ...affected(p.object, reached, referrers)}))
   return {ok: problems.length === 0, checked, problems, dangling}
 }

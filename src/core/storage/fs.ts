@@ -66,6 +66,9 @@ const MAX_DEFERRED_FILES = 256
 const MAX_DEFERRED_MS = 20_000
 // Small deferred objects waiting for their pack are flushed early once this much waits.
 const MAX_PENDING_BYTES = 64 * 1024 * 1024
+// Packs at least this large are not folded into new ones (a fold reads the packs it folds into
+// memory): a store of a few GB of index holds a few dozen such packs.
+const FOLD_MAX_BYTES = 32 * 1024 * 1024
 // A pack already touched this recently is not touched again (gc's grace period is an hour).
 const PACK_TOUCH_EVERY_MS = 60_000
 // fsyncs in flight during a flush (the thread pool has 4 threads; a few more keep it busy)
@@ -626,7 +629,8 @@ export class FsStore extends BaseStore {
       const packs = [...this.loadedPacks().values()]
       const pendingSize = taken.reduce((n, [, bytes]) => n + bytes.length, 0)
       const folded = new Set<LoadedPack>(packs.filter((p) => [...dropped].some((k) => p.index.lookup(k))))
-      for (const {pack} of packsToMerge([...packs.map((pack) => ({pack, size: pack.size})), {pack: undefined, size: pendingSize}])) if (pack) folded.add(pack)
+      const foldable = packs.filter((p) => p.size < FOLD_MAX_BYTES)
+      for (const {pack} of packsToMerge([...foldable.map((pack) => ({pack, size: pack.size})), {pack: undefined, size: pendingSize}])) if (pack) folded.add(pack)
       const objects: PackObject[] = taken.map(([key, bytes]) => ({key, bytes}))
       const seen = new Set(taken.map(([key]) => key))
       for (const pack of folded) {
