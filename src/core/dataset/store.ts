@@ -301,6 +301,18 @@ export class DataStore {
   async readTextColumn(t: TensorState, start: number, end: number, opts: {prefetch?: number} = {}): Promise<string[] | undefined> {
     if (t.meta.htype !== 'text') return undefined
     const out = new Array<string>(end - start)
+    const found = await this.visitTexts(t, start, end, '', (text, index) => (out[index - start] = text), opts)
+    return found ? out : undefined
+  }
+
+  /**
+   * Calls `visit` with each sample of [start, end) of a text tensor whose text starts with `prefix`,
+   * and its position; the prefix is matched on the UTF-8 bytes, so other samples cost no string.
+   * False when the tensor is not text.
+   */
+  async visitTexts(t: TensorState, start: number, end: number, prefix: string, visit: (text: string, index: number) => void, opts: {prefetch?: number} = {}): Promise<boolean> {
+    if (t.meta.htype !== 'text') return false
+    const want = Buffer.from(prefix, 'utf8')
     let index = start
     for await (const {parts, payload} of this.chunkGroups(t, start, end, opts)) {
       const {bytes} = payload
@@ -309,15 +321,18 @@ export class DataStore {
       const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       for (const {leaf, from, to} of parts) {
         const {offsets, lengths} = leaf
-        for (let j = from; j < to; j++) {
+        for (let j = from; j < to; j++, index++) {
           const offset = offsets[j]
-          if (!payload.verified || offset + lengths[j] > bytes.byteLength) checkedSlice(t, index, leaf, j, payload)
-          out[index - start] = text.toString('utf8', offset, offset + lengths[j])
-          index++
+          const length = lengths[j]
+          if (!payload.verified || offset + length > bytes.byteLength) checkedSlice(t, index, leaf, j, payload)
+          if (length < want.length) continue
+          let k = 0
+          while (k < want.length && text[offset + k] === want[k]) k++
+          if (k === want.length) visit(text.toString('utf8', offset, offset + length), index)
         }
       }
     }
-    return out
+    return true
   }
 
   /**

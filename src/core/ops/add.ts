@@ -123,11 +123,8 @@ async function positionsByValue(b: ChangeBuilder, tensor: string, wanted?: Set<s
     }
     return map
   }
-  const texts = await b.store.readTextColumn(t, 0, t.length)
-  if (texts) {
-    for (let i = 0; i < texts.length; i++) keep(texts[i], i)
-    return map
-  }
+  // texts: only those under the prefix become strings
+  if (await b.store.visitTexts(t, 0, t.length, prefix, keep)) return map
   for await (const {index, bytes} of b.store.readRange(t, 0, t.length)) keep(keyText(decodeSample(t.meta, bytes)), index)
   return map
 }
