@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
+import {readdirSync} from 'node:fs'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {sha256hex} from '../../src/core/hash.js'
@@ -14,11 +15,13 @@ const bytesOf = (text: string) => new TextEncoder().encode(text)
 const textOf = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 
 /** Counts the calls that reach the store. */
-function counting(store: ObjectStore): ObjectStore & {calls: Record<string, number>} {
+/** `store` counting its calls; `without` hides optional methods (putUnlessPresent: ObjectDb then touches and puts). */
+function counting(store: ObjectStore, without: string[] = []): ObjectStore & {calls: Record<string, number>} {
   const calls: Record<string, number> = {}
   return new Proxy(store, {
     get(target, name, receiver) {
       if (name === 'calls') return calls
+      if (without.includes(String(name))) return undefined
       const value = Reflect.get(target, name, receiver)
       if (typeof value !== 'function') return value
       return (...args: unknown[]) => {
@@ -66,14 +69,31 @@ describe('ObjectDb', () => {
     assert.equal(await db.has(hash), true)
   })
 
-  it('stores identical content once and skips the second write', async () => {
-    const store = counting(fixture.store)
+  it('stores identical content once and skips the second write (touch, then put)', async () => {
+    const store = counting(fixture.store, ['putUnlessPresent'])
     const db = new ObjectDb(store)
     const first = await db.put(bytesOf('same'))
     const second = await db.put(bytesOf('same'))
     assert.equal(first, second)
     assert.equal(store.calls.put, 1)
     assert.deepEqual((await collect(db.list())).map(o => o.hash), [first])
+  })
+
+  it("stores identical content once through the store's putUnlessPresent: one pack entry, the object there touched", async () => {
+    const db = new ObjectDb(fixture.store)
+    const first = await db.put(bytesOf('same'))
+    assert.equal(await db.put(bytesOf('same')), first)
+    await db.flush()
+    const again = new ObjectDb(new FsStore(fixture.dir))
+    try {
+      assert.equal(await again.put(bytesOf('same')), first) // found in the pack: nothing pending
+      await again.flush()
+      const packs = readdirSync(join(fixture.dir, '.lake-packs'))
+      assert.equal(packs.length, 1, 'no second pack for an object already packed')
+      assert.deepEqual((await collect(again.list())).map(o => o.hash), [first])
+    } finally {
+      await again.store.close()
+    }
   })
 
   it('concurrent puts of the same new object all succeed', async () => {

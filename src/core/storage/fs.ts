@@ -17,7 +17,7 @@ import {closeSync, existsSync, fstatSync, fsync, mkdirSync, openSync, read, read
 import {link, mkdir, open, readFile, rename, rmdir, stat, unlink} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
-import {CorruptObjectError, LakeError, ObjectNotFoundError, StorageError} from '../errors.js'
+import {CorruptObjectError, LakeError, ObjectNotFoundError, PreconditionFailedError, StorageError} from '../errors.js'
 import {sha256hex} from '../hash.js'
 import {alreadyExists, BaseStore, checkPrecondition, notFound} from './base.js'
 import {ReadHandles} from './fs-handles.js'
@@ -25,7 +25,7 @@ import {KeyedMutex, withFileLock, type LockOptions} from './fs-lock.js'
 import {buildPack, PACK_DIR, PACK_NAME, PackFormatError, packsToMerge, readPackIndex, type PackIndex, type PackObject, type PackedEntry} from './fs-pack.js'
 import {DirSyncer, errno} from './fs-sync.js'
 import {listFiles, LOCK_PREFIX, sweepLeftovers, TEMP_PREFIX} from './fs-walk.js'
-import {isUnder, OBJECTS_PREFIX} from './keys.js'
+import {assertKey, isUnder, OBJECTS_PREFIX} from './keys.js'
 import type {ListedObject, PutOptions, StoreCapabilities} from './types.js'
 
 export interface FsStoreOptions {
@@ -156,8 +156,6 @@ export class FsStore extends BaseStore {
   readonly damagedPacks = new Map<string, string>()
   /** packed keys deleted through this instance: gone here at once, from disk when the next flush rewrites their packs */
   private readonly dropped = new Set<string>()
-  /** the last key touch found absent: ObjectDb's put of a new object asks twice (touch, then put) */
-  private lastAbsent: string | undefined
   private deferredSince = 0
   private flushing: Promise<void> | undefined
   /** early settles running or about to (their slots are taken before their write) */
@@ -346,10 +344,7 @@ export class FsStore extends BaseStore {
       utimesSync(this.pathOf(key), now, now)
       return true
     } catch (err) {
-      if (MISSING.has(errno(err) ?? '')) {
-        this.lastAbsent = key
-        return false
-      }
+      if (MISSING.has(errno(err) ?? '')) return false
       throw this.failure('touch', key, err)
     }
   }
@@ -545,17 +540,42 @@ export class FsStore extends BaseStore {
   private async putPacked(key: string, path: string, bytes: Uint8Array, etag: string, opts: PutOptions): Promise<{etag: string}> {
     const exclusive = opts.ifNoneMatch === '*'
     const there = this.pending.has(key) || this.deferred.has(key) || this.packedAt(key) !== undefined
-    // (the file's absence is not checked again right after touch found none: a file made in between
-    // by another process only means a second copy here, which is harmless)
-    if (there || (exclusive && key !== this.lastAbsent && existsSync(path))) {
+    if (there || (exclusive && existsSync(path))) {
       if (exclusive) throw alreadyExists(this.url, key)
       return {etag}
     }
+    await this.addPending(key, bytes)
+    return {etag}
+  }
+
+  private async addPending(key: string, bytes: Uint8Array): Promise<void> {
     if (this.deferred.size === 0 && this.pending.size === 0) this.deferredSince = Date.now()
     this.pending.set(key, new Uint8Array(bytes)) // a copy: the caller may reuse its buffer (ObjectDb's owned puts)
     this.pendingBytes += bytes.length
     if (this.pendingBytes >= MAX_PENDING_BYTES || Date.now() - this.deferredSince >= MAX_DEFERRED_MS) await this.flushDeferred()
-    return {etag}
+  }
+
+  /**
+   * ObjectStore.putUnlessPresent. An object bound for a pack is looked for in this process's
+   * pending objects and in the packs only, not as a file: a file of it exists only in a store
+   * written without packs, and missing it costs a second copy in a pack (no harm; its key reads
+   * the same), where looking costs a failing system call for every new object.
+   */
+  async putUnlessPresent(key: string, bytes: Uint8Array, opts: PutOptions): Promise<void> {
+    this.checkOpen()
+    assertKey(key)
+    if (opts.deferSync && !opts.standalone && this.packing && this.durable && this.isImmutable(key) && opts.ifMatch === undefined) {
+      if (this.pending.has(key) || this.deferred.has(key)) return
+      const at = this.packedAt(key)
+      if (at && this.touchPack(at.pack)) return
+      return this.addPending(key, bytes)
+    }
+    if (await this.touch(key)) return
+    try {
+      await this.put(key, bytes, opts)
+    } catch (err) {
+      if (!(err instanceof PreconditionFailedError)) throw err
+    }
   }
 
   /**

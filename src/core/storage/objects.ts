@@ -8,7 +8,7 @@ import {CorruptObjectError, ObjectNotFoundError, PreconditionFailedError, Storag
 import {checksumWorker} from '../checksum-worker.js'
 import {isHash, sha256hex} from '../hash.js'
 import {assertPrefix, OBJECTS_PREFIX} from './keys.js'
-import type {ObjectStore} from './types.js'
+import type {ObjectStore, PutOptions} from './types.js'
 
 export interface ObjectDbOptions {
   /** Key prefix of all objects; '' or ending in '/'. Default 'objects/'. */
@@ -70,11 +70,13 @@ export class ObjectDb {
     const key = this.keyOf(hash)
     // Asks the store every time, never the cache: another process's gc may have removed it. An
     // object that is there is touched, so gc's grace period protects it until it is referenced.
-    if (!(await this.store.touch(key))) {
+    // ifNoneMatch: a racing writer of the same object is not replaced (its mtime stays).
+    // deferSync: made durable together with the rest of the command's objects, at flush()
+    const putOpts: PutOptions = {...(this.store.supports.conditionalWrite ? {ifNoneMatch: '*'} : {}), deferSync: true, contentSha256: hash, standalone: opts.standalone}
+    if (this.store.putUnlessPresent) await this.store.putUnlessPresent(key, bytes, putOpts)
+    else if (!(await this.store.touch(key))) {
       try {
-        // ifNoneMatch: a racing writer of the same object is not replaced (its mtime stays).
-        // deferSync: made durable together with the rest of the command's objects, at flush()
-        await this.store.put(key, bytes, {...(this.store.supports.conditionalWrite ? {ifNoneMatch: '*'} : {}), deferSync: true, contentSha256: hash, standalone: opts.standalone})
+        await this.store.put(key, bytes, putOpts)
       } catch (err) {
         if (!(err instanceof PreconditionFailedError)) throw err
       }

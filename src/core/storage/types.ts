@@ -73,6 +73,13 @@ export interface ObjectStore {
    * (which spares young objects) also spares an old unreferenced object about to be referenced.
    */
   touch(key: string): Promise<boolean>
+  /**
+   * Optional: ObjectDb's write of a content-addressed object in one step — an object already
+   * stored under `key` is touched (see touch) and kept, else `bytes` are put with `opts`. A store
+   * that can answer "is it here?" more cheaply as part of the write implements it; ObjectDb
+   * otherwise calls touch, then put.
+   */
+  putUnlessPresent?(key: string, bytes: Uint8Array, opts: PutOptions): Promise<void>
   /** Current etag, or null when absent. */
   head(key: string): Promise<{etag: string; size: number} | null>
   list(prefix: string): AsyncIterable<ListedObject>
