@@ -108,6 +108,24 @@ describe('FsStore packs', () => {
     }
   })
 
+  it('an object put while a flush runs waits for the next flush: it may name a chunk put after the flush began', async () => {
+    await store.put('objects/aa/c1', bytes('chunk one'), {deferSync: true, standalone: true})
+    const flushing = store.flush()
+    // (the flush is now fsyncing c1; these land meanwhile)
+    await store.put('objects/bb/c2', bytes('chunk two'), {deferSync: true, standalone: true})
+    await store.put('objects/cc/names-c2', bytes('an index page naming c2'), {deferSync: true})
+    await flushing
+    const other = new FsStore(root)
+    try {
+      if (await other.exists('objects/cc/names-c2')) assert.equal(await other.exists('objects/bb/c2'), true, 'a page visible before the chunk it names')
+      await store.flush()
+      assert.equal(await other.exists('objects/cc/names-c2'), true)
+      assert.equal(await other.exists('objects/bb/c2'), true)
+    } finally {
+      await other.close()
+    }
+  })
+
   it('another instance finds objects packed after it first looked, and follows a pack folded away under it', async () => {
     const other = new FsStore(root)
     try {

@@ -625,10 +625,14 @@ export class FsStore extends BaseStore {
     while (this.flushing) await this.flushing.catch(() => {})
     // (objects settled early leave the directories made for them to the flush)
     if (this.deferred.size === 0 && this.unsyncedDirs.size === 0 && this.pending.size === 0 && this.dropped.size === 0) return
+    // what waits now, files and pack alike: an object put while this flush runs (it may name a
+    // chunk put after this point) waits for the next one
     const batch = [...this.deferred.entries()]
+    const taken = [...this.pending]
+    const dropped = new Set(this.dropped)
     // the pack after the files: it may name them (an index page its chunks), never they it
     this.flushing = this.flushBatch(batch)
-      .then(() => this.writePack())
+      .then(() => this.writePack(taken, dropped))
       .finally(() => (this.flushing = undefined))
     return this.flushing
   }
@@ -639,10 +643,8 @@ export class FsStore extends BaseStore {
    * a temp file, fsynced, renamed into the pack directory, the directory fsynced. Only then are the
    * packs it replaces removed: a crash in between leaves some objects in two packs, which is harmless.
    */
-  private async writePack(): Promise<void> {
-    if (this.pending.size === 0 && this.dropped.size === 0) return
-    const taken = [...this.pending]
-    const dropped = new Set(this.dropped)
+  private async writePack(taken: [string, Uint8Array][], dropped: Set<string>): Promise<void> {
+    if (taken.length === 0 && dropped.size === 0) return
     const current = taken[0]?.[0] ?? [...dropped][0]
     try {
       this.refreshPacks()
