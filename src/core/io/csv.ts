@@ -3,7 +3,7 @@
 // input is wrong: the file name, the line where the bad record starts, and what to do about it.
 // Nothing is relaxed: a ragged row or a stray quote stops the import instead of guessing.
 import {parse, CsvError, type InfoRecord} from 'csv-parse'
-import {lineError, openInput} from './input.js'
+import {lineError, openInput, readInputHead} from './input.js'
 import {BadInputFileError, UsageError} from '../errors.js'
 
 export interface CsvOptions {
@@ -47,14 +47,7 @@ export async function csvHeader(file: string, opts: CsvOptions = {}): Promise<st
   const delimiter = checkDelimiter(opts.delimiter)
   if (opts.plain !== false && (opts.maxRecordBytes ?? DEFAULT_MAX_RECORD) >= HEADER_PROBE) {
     // a plain first line is the header: the first 64 KiB answer, not the whole file
-    const {handle} = await openInput(file)
-    let head: Buffer
-    try {
-      const {bytesRead, buffer} = await handle.read(Buffer.alloc(HEADER_PROBE), 0, HEADER_PROBE, 0)
-      head = buffer.subarray(0, bytesRead)
-    } finally {
-      await handle.close()
-    }
+    const head = readInputHead(file, HEADER_PROBE).bytes
     const firstLine = plainFirstLine(head.toString('utf8'))
     if (firstLine) return checkHeader(file, firstLine.line, firstLine.text.split(delimiter))
   }
@@ -106,25 +99,19 @@ function checkDelimiter(delimiter = ','): string {
 async function* csvRecords(file: string, opts: CsvOptions): AsyncGenerator<RawRecord> {
   const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD
   const delimiter = checkDelimiter(opts.delimiter)
-  const {handle, size} = await openInput(file)
   // A small plain file (no quotes, \n line ends, every row as wide as the header) is split
   // directly: csv-parse tokenizes character by character, which in a short-lived process (its code
   // not yet optimized) costs ~1 µs a character, several times the import it feeds.
   // (a file no longer than maxRecordBytes cannot hold a record over it)
-  if (size <= PLAIN_MAX && size <= maxRecordBytes && opts.plain !== false) {
-    let records: RawRecord[] | undefined
-    try {
-      records = plainRecords((await handle.readFile()).toString('utf8'), delimiter)
-    } catch (err) {
-      await handle.close()
-      throw new BadInputFileError(`${file}: cannot read: ${err instanceof Error ? err.message : String(err)}`, {data: {file}})
-    }
+  if (opts.plain !== false) {
+    const {bytes, whole} = readInputHead(file, Math.min(PLAIN_MAX, maxRecordBytes), {wholeOnly: true})
+    const records = whole ? plainRecords(bytes.toString('utf8'), delimiter) : undefined
     if (records) {
-      await handle.close()
       yield* records
       return
     }
   }
+  const {handle} = await openInput(file)
   // anything else, errors included, goes through csv-parse (its messages, its line numbers)
   const source = handle.createReadStream({start: 0})
   // csv-parse reports the line where a record ends; the start is one past the previous record's
