@@ -27,7 +27,8 @@ describe('io/files', () => {
       assert.deepEqual(files.map((f) => f.relPath), ['.hidden', 'a-c.txt', 'a/b/c.bin', 'a/z.txt', 'b.txt', 'sub/ok'])
       const rel = files.map((f) => f.relPath)
       assert.deepEqual(rel, [...rel].sort())
-      assert.deepEqual(files.find((f) => f.relPath === 'a/b/c.bin'), {relPath: 'a/b/c.bin', absPath: resolve(root, 'a/b/c.bin'), size: 3})
+      // (a regular file's size is not asked of the file system during the walk: readers fstat it)
+      assert.deepEqual(files.find((f) => f.relPath === 'a/b/c.bin'), {relPath: 'a/b/c.bin', absPath: resolve(root, 'a/b/c.bin')})
     })
 
     it('follows symlinks that stay inside root', async () => {
@@ -36,7 +37,7 @@ describe('io/files', () => {
       await symlink('real/f.txt', join(root, 'link.txt'))
       await symlink('real', join(root, 'linkdir'))
       const files = await collect(walkFiles(root))
-      assert.deepEqual(files.map((f) => [f.relPath, f.size]), [['link.txt', 5], ['linkdir/f.txt', 5], ['real/f.txt', 5]])
+      assert.deepEqual(files.map((f) => [f.relPath, f.size]), [['link.txt', 5], ['linkdir/f.txt', undefined], ['real/f.txt', undefined]])
     })
 
     it('refuses a symlink that leaves root, naming it', async () => {

@@ -2,7 +2,7 @@
 // event): a bad row anywhere refuses the whole call and changes nothing. Files are read and
 // chunks written without holding the dataset (see stage.ts).
 import fs from 'node:fs/promises'
-import {readFileSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, readFileSync, readSync} from 'node:fs'
 import path from 'node:path'
 import type {Repo} from '../repo/repo.js'
 import type {ChangeBuilder} from '../dataset/changeset.js'
@@ -221,12 +221,34 @@ async function readSmall<T extends {absPath: string}>(f: T): Promise<T & {bytes:
   return {...f, bytes: readFileSync(f.absPath)}
 }
 
+/** A file of unknown size: read here and now when it turns out small, else through the thread pool. */
+async function readSized<T extends {absPath: string}>(f: T): Promise<T & {bytes: Buffer}> {
+  const fd = openSync(f.absPath, 'r')
+  let bytes: Buffer | undefined
+  try {
+    const size = fstatSync(fd).size
+    if (size <= SYNC_READ_MAX) {
+      bytes = Buffer.allocUnsafe(size)
+      let at = 0
+      while (at < size) {
+        const n = readSync(fd, bytes, at, size - at, at)
+        if (n === 0) break
+        at += n
+      }
+      bytes = bytes.subarray(0, at) // (a file that shrank meanwhile: what is there)
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return {...f, bytes: bytes ?? (await fs.readFile(f.absPath))}
+}
+
 async function* readAhead<T extends {absPath: string; size?: number}>(files: AsyncIterable<T>, depth = 16): AsyncGenerator<T & {bytes: Buffer}> {
   const pending: Promise<T & {bytes: Buffer}>[] = []
   for await (const f of files) {
     // Small files (images, labels) are read synchronously: readFile's four thread-pool round trips
     // (open, fstat, read, close) cost the main thread more than the copy itself.
-    const read = f.size !== undefined && f.size <= SYNC_READ_MAX ? readSmall(f) : fs.readFile(f.absPath).then((bytes) => ({...f, bytes}))
+    const read = f.size === undefined ? readSized(f) : f.size <= SYNC_READ_MAX ? readSmall(f) : fs.readFile(f.absPath).then((bytes) => ({...f, bytes}))
     read.catch(() => undefined) // awaited in order below; this only keeps an early failure from being "unhandled"
     pending.push(read)
     // Keep reading while the consumer works; surface a failed read in order.
