@@ -143,6 +143,25 @@ describe('FsStore packs', () => {
     }
   })
 
+  it('a store does not trust packs it read for a write: an object another instance deleted (gc) is written again, not skipped', async () => {
+    const db = new ObjectDb(store)
+    const hash = await db.put(bytes('collected, then wanted again'))
+    await db.flush()
+    assert.equal(await store.touch(db.keyOf(hash)), true) // found in its pack (and the pack touched)
+    assert.equal(await store.exists(db.keyOf(hash)), true)
+    const gc = new FsStore(root)
+    await gc.delete(db.keyOf(hash)) // its pack is rewritten without it
+    await gc.close()
+    assert.equal(await db.put(bytes('collected, then wanted again')), hash)
+    await db.flush()
+    const fresh = new ObjectDb(new FsStore(root))
+    try {
+      assert.equal(await fresh.verify(hash), 'ok')
+    } finally {
+      await fresh.store.close()
+    }
+  })
+
   it('a deleted packed object is gone at once here, from disk at the flush; others keep theirs', async () => {
     for (let i = 0; i < 5; i++) await store.put(`objects/0${i}/k`, bytes(`v${i}`), {deferSync: true})
     await store.flush()

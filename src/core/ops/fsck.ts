@@ -32,6 +32,8 @@ export async function fsck(repo: Repo, opts: {onProgress?: (done: number) => voi
   // A damaged LevelDB table can abort the process inside LevelDB: check them before opening it.
   const tables = await checkLevelTables(repo.dbPath)
   if (tables.length > 0) return {ok: false, checked: 0, problems: tables.map((p) => ({...p, commits: [], staged: false})), dangling: 0}
+  // a long-lived store (a Dataset open for hours) checks the packs there are now, not those it read
+  ;(repo.store as {refresh?: () => void}).refresh?.()
   const found: {object: string; problem: string}[] = []
   const {starts, chain, projections} = await repo.withDb(async (db) => ({starts: await reachabilityStarts(db), chain: await verifyChain(db), projections: await verifyProjections(db)}))
   found.push(...chain.problems, ...projections)

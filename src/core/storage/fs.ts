@@ -69,8 +69,6 @@ const MAX_PENDING_BYTES = 64 * 1024 * 1024
 // Packs at least this large are not folded into new ones (a fold reads the packs it folds into
 // memory): a store of a few GB of index holds a few dozen such packs.
 const FOLD_MAX_BYTES = 32 * 1024 * 1024
-// A pack already touched this recently is not touched again (gc's grace period is an hour).
-const PACK_TOUCH_EVERY_MS = 60_000
 // fsyncs in flight during a flush (the thread pool has 4 threads; a few more keep it busy)
 const FLUSH_PARALLEL = 8
 // A deferred object at least this large that names no other (a chunk of images: opts.standalone)
@@ -89,8 +87,6 @@ interface LoadedPack {
   index: PackIndex
   size: number
   mtimeMs: number
-  /** when this process last set its mtime (touch) */
-  touchedAt?: number
 }
 
 /** Where a packed object lies. */
@@ -315,27 +311,41 @@ export class FsStore extends BaseStore {
     }
   }
 
-  /** touch of a packed object: its pack's mtime (gc ages packed objects by their pack). */
-  private touchPack(pack: LoadedPack): boolean {
-    const now = Date.now()
-    if (pack.touchedAt !== undefined && now - pack.touchedAt < PACK_TOUCH_EVERY_MS) return true
-    try {
-      utimesSync(pack.path, new Date(now), new Date(now))
-    } catch (err) {
-      if (MISSING.has(errno(err) ?? '')) return false // folded into another pack: the caller writes a copy
-      throw err
+  /**
+   * touch of a packed object: its pack's mtime (gc ages packed objects by their pack). True only
+   * when the key is in a pack that is there now: the packs this process read may have been folded
+   * or rewritten since (by gc, without this object) and their files removed, and a writer that
+   * believed a stale index would skip an object it must write. Every call touches the file, the
+   * one check that cannot be stale.
+   */
+  private touchPacked(key: string): boolean {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const at = this.packedAt(key)
+      if (!at) return false
+      const now = new Date()
+      try {
+        utimesSync(at.pack.path, now, now)
+        at.pack.mtimeMs = now.getTime()
+        return true
+      } catch (err) {
+        if (!MISSING.has(errno(err) ?? '')) throw err
+      }
+      this.refreshPacks() // its pack is gone: is the key in the one that replaced it?
     }
-    pack.touchedAt = now
-    pack.mtimeMs = now
-    return true
+    return false
+  }
+
+  /** Reads the pack directory again now: a long-lived store's check (fsck) does not go by packs other processes have since replaced. */
+  refresh(): void {
+    this.checkOpen()
+    this.refreshPacks()
   }
 
   protected async _touch(key: string): Promise<boolean> {
     if (this.deferred.has(key) || this.pending.has(key)) return true // written by this process moments ago
     if (this.isImmutable(key)) {
-      // (no second look at the pack directory when absent: a miss only makes the caller write a copy)
-      const at = this.packedAt(key)
-      if (at && this.touchPack(at.pack)) return true
+      // (no look at the pack directory for a key in no pack known: a miss only makes the caller write a copy)
+      if (this.touchPacked(key)) return true
     }
     // Synchronous, like small reads: a merge touches every node it rebuilds that already exists,
     // and a utimes through the thread pool costs ~10x the call itself (71 of them at 1M rows).
@@ -539,7 +549,7 @@ export class FsStore extends BaseStore {
    */
   private async putPacked(key: string, path: string, bytes: Uint8Array, etag: string, opts: PutOptions): Promise<{etag: string}> {
     const exclusive = opts.ifNoneMatch === '*'
-    const there = this.pending.has(key) || this.deferred.has(key) || this.packedAt(key) !== undefined
+    const there = this.pending.has(key) || this.deferred.has(key) || this.touchPacked(key)
     if (there || (exclusive && existsSync(path))) {
       if (exclusive) throw alreadyExists(this.url, key)
       return {etag}
@@ -565,9 +575,7 @@ export class FsStore extends BaseStore {
     this.checkOpen()
     assertKey(key)
     if (opts.deferSync && !opts.standalone && this.packing && this.durable && this.isImmutable(key) && opts.ifMatch === undefined) {
-      if (this.pending.has(key) || this.deferred.has(key)) return
-      const at = this.packedAt(key)
-      if (at && this.touchPack(at.pack)) return
+      if (this.pending.has(key) || this.deferred.has(key) || this.touchPacked(key)) return
       return this.addPending(key, bytes)
     }
     if (await this.touch(key)) return
