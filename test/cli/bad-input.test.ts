@@ -12,6 +12,7 @@ import path from 'node:path'
 import {assertErrorJson, assertRefused, type CliResult, inParallel, runLakeAsync, useSandbox, type Sandbox} from '../helpers/cli.js'
 import {csv, jsonl, npy, npyRaw} from '../helpers/fixtures.js'
 import {datasetState, type DatasetState} from '../helpers/state.js'
+import {editInPlace, storedObjects} from '../helpers/object-files.js'
 
 interface Case {
   name: string
@@ -194,10 +195,10 @@ describe('cli bad input: refused, named, hinted, nothing changed', function () {
     const dir = box().path('corrupt')
     fs.cpSync(base.dir, dir, {recursive: true, verbatimSymlinks: true})
     const head = JSON.parse(cliBytes!.status).head as string
-    const file = path.join(dir, '.lake', 'objects', head.slice(0, 2), head.slice(2))
-    const bytes = fs.readFileSync(file)
-    bytes[bytes.length - 1] ^= 0xff
-    fs.writeFileSync(file, bytes)
+    // its last byte flipped where it lies (a commit: inside a pack, whose index and other objects stay intact)
+    const commit = storedObjects(dir).get(head)
+    assert.ok(commit, `HEAD's commit ${head} is stored`)
+    editInPlace(commit, (bytes) => void (bytes[bytes.length - 1] ^= 0xff))
     const r = await runLakeAsync(['fsck', '--json'], {cwd: dir})
     assertRefused(r, 1, ['fsck found 1 problem'], {hint: true})
     const report = r.json()

@@ -1,31 +1,7 @@
-// For the gc tests: the object files of a dataset, making them look old, and every commit a
-// branch, tag or reflog entry reaches, with what it materializes.
-import fs from 'node:fs'
-import path from 'node:path'
+// For the gc tests: every commit a branch, tag or reflog entry reaches, with what it
+// materializes. (Where objects lie, their sizes and ages: ../helpers/object-files.ts.)
 import type {Dataset} from '../../src/index.js'
 import {materialize} from '../merge/helpers.js'
-
-/** Object hash → size of every object file under .lake/objects. */
-export function objectFiles(dir: string): Map<string, number> {
-  const root = path.join(dir, '.lake', 'objects')
-  const out = new Map<string, number>()
-  if (!fs.existsSync(root)) return out
-  for (const sub of fs.readdirSync(root)) {
-    if (!/^[0-9a-f]{2}$/.test(sub)) continue
-    for (const name of fs.readdirSync(path.join(root, sub))) {
-      if (/^[0-9a-f]{62}$/.test(name)) out.set(sub + name, fs.statSync(path.join(root, sub, name)).size)
-    }
-  }
-  return out
-}
-
-export const objectPath = (dir: string, hash: string) => path.join(dir, '.lake', 'objects', hash.slice(0, 2), hash.slice(2))
-
-/** Sets the mtime of these objects (default: all) `ageMs` into the past. */
-export function backdate(dir: string, ageMs: number, hashes: Iterable<string> = objectFiles(dir).keys()): void {
-  const then = new Date(Date.now() - ageMs)
-  for (const h of hashes) fs.utimesSync(objectPath(dir, h), then, then)
-}
 
 export const HOUR = 3_600_000
 

@@ -18,14 +18,15 @@ import {decodeRoot, type VersionRoot} from '../../../src/core/dataset/version-ro
 import {decodeNode} from '../../../src/core/index/decode.js'
 import {INNER_KIND} from '../../../src/core/index/node.js'
 import {readStaged} from '../../../src/core/version/source.js'
-import {objectKey} from '../../../src/core/storage/objects.js'
+import {objectBytes, storedObjects} from '../../helpers/object-files.js'
 
 export type Kind = 'commit' | 'root' | 'node' | 'chunk'
 
 export interface ObjectInfo {
   hash: string
   kind: Kind
-  file: string
+  /** Whether it lies in a pack (index nodes, roots, commits) or is a file of its own (chunks). */
+  packed: boolean
   size: number
   /** For chunks: whether the payload is lz4 (read whole) or raw (read by range). */
   lz4?: boolean
@@ -132,12 +133,14 @@ async function describe(dir: string, commits: string[]): Promise<Fixture> {
     }
     await walkRoot(stagedRoot, 'staged')
     const objects: ObjectInfo[] = []
+    const stored = storedObjects(dir)
     for (const [hash, e] of info) {
-      const file = path.join(dir, '.lake', objectKey(hash))
-      const bytes = fs.readFileSync(file)
+      const o = stored.get(hash)
+      if (!o) throw new Error(`fixture: ${e.kind} ${hash} is not stored`)
+      if (o.copies !== 1) throw new Error(`fixture: ${e.kind} ${hash} is stored ${o.copies} times`)
       objects.push({
-        hash, kind: e.kind, file: path.relative(dir, file), size: bytes.length,
-        ...(e.kind === 'chunk' ? {lz4: bytes[5] === 1} : {}),
+        hash, kind: e.kind, packed: o.packed, size: o.length,
+        ...(e.kind === 'chunk' ? {lz4: objectBytes(o, 5, 6)[0] === 1} : {}),
         commits: e.kind === 'commit' ? [hash] : [...e.commits].sort(), staged: e.kind !== 'commit' && e.staged,
       })
     }

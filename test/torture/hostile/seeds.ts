@@ -7,6 +7,7 @@ import path from 'node:path'
 import {Dataset} from '../../../src/index.js'
 import {decode} from '../../../src/core/codec.js'
 import {withEventDb} from '../../../src/core/events/db.js'
+import {objectBytes, storedObjects} from '../../helpers/object-files.js'
 
 export interface Seeds {
   dir: string
@@ -43,20 +44,18 @@ export async function makeSeeds(): Promise<Seeds> {
     await ds.close()
   }
   const seeds: Seeds = {dir, commits: [], roots: [], leaves: [], inners: [], chunks: [], events: []}
-  const objects = path.join(dir, '.lake', 'objects')
-  for (const sub of fs.readdirSync(objects)) {
-    for (const name of fs.readdirSync(path.join(objects, sub))) {
-      const bytes = new Uint8Array(fs.readFileSync(path.join(objects, sub, name)))
-      if (Buffer.from(bytes.subarray(0, 4)).toString('latin1') === 'LKCH') {
-        seeds.chunks.push(bytes)
-        continue
-      }
-      const kind = (decode(bytes) as {kind?: string}).kind
-      if (kind === 'commit') seeds.commits.push(bytes)
-      else if (kind === 'root') seeds.roots.push(bytes)
-      else if (kind === 'index-leaf') seeds.leaves.push(bytes)
-      else if (kind === 'index-inner') seeds.inners.push(bytes)
+  // every stored object, wherever it lies (chunks are files of their own, the rest in packs), by hash
+  for (const o of [...storedObjects(dir).values()].sort((a, b) => (a.hash < b.hash ? -1 : 1))) {
+    const bytes = new Uint8Array(objectBytes(o))
+    if (Buffer.from(bytes.subarray(0, 4)).toString('latin1') === 'LKCH') {
+      seeds.chunks.push(bytes)
+      continue
     }
+    const kind = (decode(bytes) as {kind?: string}).kind
+    if (kind === 'commit') seeds.commits.push(bytes)
+    else if (kind === 'root') seeds.roots.push(bytes)
+    else if (kind === 'index-leaf') seeds.leaves.push(bytes)
+    else if (kind === 'index-inner') seeds.inners.push(bytes)
   }
   await withEventDb(path.join(dir, '.lake', 'db'), async (db) => {
     for await (const [, value] of db.log.iterator()) seeds.events.push(new Uint8Array(value))
