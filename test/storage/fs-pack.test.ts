@@ -162,6 +162,75 @@ describe('FsStore packs', () => {
     }
   })
 
+  it('concurrent reads in one store of objects in a pack it has not read yet all succeed (review finding)', async () => {
+    const reader = new FsStore(root)
+    try {
+      assert.equal(await reader.exists('objects/00/none'), false) // (its pack list is now read: empty)
+      await store.put('objects/aa/a', bytes('node a'), {deferSync: true})
+      await store.put('objects/bb/b', bytes('node b'), {deferSync: true})
+      await store.flush()
+      const [a, b] = await Promise.all([reader.get('objects/aa/a'), reader.getRange('objects/bb/b', 0, 4)])
+      assert.deepEqual([text(a), text(b)], ['node a', 'node'])
+      const other = new FsStore(root)
+      await other.exists('objects/00/none')
+      await store.put('objects/cc/c', bytes('node c'), {deferSync: true})
+      await store.put('objects/dd/d', bytes('node d'), {deferSync: true})
+      await store.flush()
+      assert.deepEqual(await Promise.all([other.exists('objects/cc/c'), other.exists('objects/dd/d')]), [true, true])
+      await other.close()
+    } finally {
+      await reader.close()
+    }
+  })
+
+  it("gc's rewrite drops an object only from the packs that held it when deleted, and not from one a writer touched since (review finding)", async () => {
+    const writer = new FsStore(root)
+    try {
+      await store.put('objects/aa/reused', bytes('old, unreachable, reused'), {deferSync: true})
+      await store.put('objects/bb/other', bytes('other'), {deferSync: true})
+      await store.flush()
+      const gc = new FsStore(root)
+      await gc.delete('objects/aa/reused') // gc decided: old and unreachable
+      await new Promise((resolve) => setTimeout(resolve, 5)) // (a touch in a later millisecond)
+      // meanwhile a writer needs it again, finds it in its pack and touches the pack
+      await writer.putUnlessPresent('objects/aa/reused', bytes('old, unreachable, reused'), {deferSync: true})
+      await writer.flush()
+      await gc.close() // gc's rewrite: the touched pack keeps it
+      const fresh = new FsStore(root)
+      try {
+        assert.equal(text(await fresh.get('objects/aa/reused')), 'old, unreachable, reused')
+      } finally {
+        await fresh.close()
+      }
+      // untouched: dropped
+      const gc2 = new FsStore(root)
+      await gc2.delete('objects/bb/other')
+      await gc2.close()
+      const fresh2 = new FsStore(root)
+      try {
+        assert.equal(await fresh2.exists('objects/bb/other'), false)
+        assert.equal(await fresh2.exists('objects/aa/reused'), true)
+      } finally {
+        await fresh2.close()
+      }
+    } finally {
+      await writer.close()
+    }
+  })
+
+  it("exists does not answer from a pack another instance's gc has since replaced; an ifNoneMatch put refuses a packed key on every path (review findings)", async () => {
+    await store.put('objects/aa/k', bytes('k'), {deferSync: true})
+    await store.put('objects/bb/keep', bytes('keep'), {deferSync: true})
+    await store.flush()
+    assert.equal(await store.exists('objects/aa/k'), true)
+    await rejectsWithCode(store.put('objects/bb/keep', bytes('keep'), {ifNoneMatch: '*'}), 'PRECONDITION_FAILED')
+    const gc = new FsStore(root)
+    await gc.delete('objects/aa/k')
+    await gc.close()
+    assert.equal(await store.exists('objects/aa/k'), false)
+    assert.equal(await store.exists('objects/bb/keep'), true)
+  })
+
   it('a deleted packed object is gone at once here, from disk at the flush; others keep theirs', async () => {
     for (let i = 0; i < 5; i++) await store.put(`objects/0${i}/k`, bytes(`v${i}`), {deferSync: true})
     await store.flush()

@@ -26,7 +26,9 @@ export class Remote {
   }
 
   static open(name: string, url: string): Remote {
-    return new Remote(name, url, openStore(url))
+    // a file:// remote keeps every object a file of its own (no packs): lakes of any version read
+    // it, and its marker's format stays 1
+    return new Remote(name, url, openStore(url, {pack: false}))
   }
 
   /**

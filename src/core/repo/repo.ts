@@ -259,7 +259,7 @@ async function storeFor(root: string, storage: string, lakeDir = path.join(root,
   // Enough open chunk handles that random reads over a few GB of chunks cost one pread each. A
   // dataset of format 1 gets no packs, so that the lake that made it can still read it.
   if (storage === 'local') return new FsStore(lakeDir, {maxOpenFiles: 512, pack: formatVersion >= 2})
-  const remote = openStore(storage, {})
+  const remote = openStore(storage, {pack: formatVersion >= 2})
   // Objects on S3 (or another remote store) are read through a disk cache in .lake/cache.
   if (storage.startsWith('s3://')) return new CachedStore(remote, {dir: path.join(lakeDir, 'cache'), maxBytes: cacheSize ? Number(cacheSize) : DEFAULT_CACHE_BYTES, writeThrough: true})
   return remote

@@ -13,7 +13,7 @@
 // readers see all of its objects or none. Bodies are not checksummed here: every whole-object read
 // is re-hashed by ObjectDb, and chunks (read by range) never go into packs.
 import {createHash} from 'node:crypto'
-import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, readSync, writeSync} from 'node:fs'
 import {crc32} from 'node:zlib'
 
 /** The directory of a file store's packs: an internal name ('.lake-*'), so never a key. */
@@ -61,8 +61,9 @@ export class PackIndex {
     this.keyTable = index.subarray(count * ENTRY_BYTES)
   }
 
-  lookup(key: string): PackedEntry | undefined {
-    const want = keyHash(key)
+  /** `hash`: keyHash(key), when the caller searches several packs for one key */
+  lookup(key: string, hash = keyHash(key)): PackedEntry | undefined {
+    const want = hash
     let lo = 0
     let hi = this.count
     while (lo < hi) {
@@ -92,7 +93,7 @@ export class PackIndex {
   }
 }
 
-function keyHash(key: string): number {
+export function keyHash(key: string): number {
   return crc32(key) >>> 0
 }
 
@@ -100,22 +101,32 @@ function keyHash(key: string): number {
  * The bytes of a pack holding `objects` (each key once), as parts to write in order, its name and
  * its index. Keys are assumed distinct.
  */
-export function buildPack(objects: PackObject[]): {parts: Uint8Array[]; size: number; name: string; index: PackIndex; offsets: Map<string, PackedEntry>} {
+export function buildPack(objects: PackObject[]): {parts: Uint8Array[]; size: number; name: string; index: PackIndex} {
+  const placed: {key: string; offset: number; length: number}[] = []
+  let at = HEADER_BYTES
+  for (const {key, bytes} of objects) {
+    placed.push({key, offset: at, length: bytes.length})
+    at += bytes.length
+  }
+  const tail = packTail(placed, at)
+  return {parts: [packHeader(), ...objects.map((o) => o.bytes), tail.index, tail.trailer], size: tail.size, name: tail.name, index: tail.packIndex}
+}
+
+function packHeader(): Buffer {
   const header = Buffer.alloc(HEADER_BYTES)
   header.write(PACK_MAGIC, 0, 'latin1')
   header.writeUInt32LE(VERSION, 8)
-  const placed = []
-  let at = HEADER_BYTES
-  for (const {key, bytes} of objects) {
-    const keyBytes = Buffer.from(key, 'utf8')
-    placed.push({key, keyBytes, hash: keyHash(key), offset: at, length: bytes.length})
-    at += bytes.length
-  }
+  return header
+}
+
+/** The index and trailer of a pack whose bodies end at `bodiesEnd`, and its name. */
+function packTail(objects: {key: string; offset: number; length: number}[], bodiesEnd: number): {index: Buffer; trailer: Buffer; name: string; packIndex: PackIndex; size: number} {
+  const at = bodiesEnd
+  const placed = objects.map((o) => ({...o, keyBytes: Buffer.from(o.key, 'utf8'), hash: keyHash(o.key)}))
   placed.sort((a, b) => a.hash - b.hash || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   const keyBytesTotal = placed.reduce((n, p) => n + p.keyBytes.length, 0)
   const index = Buffer.alloc(placed.length * ENTRY_BYTES + keyBytesTotal)
   let keyAt = 0
-  const offsets = new Map<string, PackedEntry>()
   for (const [i, p] of placed.entries()) {
     const e = i * ENTRY_BYTES
     index.writeUInt32LE(p.hash, e)
@@ -125,7 +136,6 @@ export function buildPack(objects: PackObject[]): {parts: Uint8Array[]; size: nu
     index.writeUInt32LE(p.keyBytes.length, e + 20)
     p.keyBytes.copy(index, placed.length * ENTRY_BYTES + keyAt)
     keyAt += p.keyBytes.length
-    offsets.set(p.key, {offset: p.offset, length: p.length})
   }
   const trailer = Buffer.alloc(TRAILER_BYTES)
   trailer.writeDoubleLE(at, 0)
@@ -134,7 +144,38 @@ export function buildPack(objects: PackObject[]): {parts: Uint8Array[]; size: nu
   trailer.writeUInt32LE(crc32(index) >>> 0, 16)
   trailer.write(TRAILER_MAGIC, 24, 'latin1')
   const name = `pack-${createHash('sha256').update(index).update(trailer).digest('hex').slice(0, 32)}.pack`
-  return {parts: [header, ...objects.map((o) => o.bytes), index, trailer], size: at + index.length + TRAILER_BYTES, name, index: new PackIndex(index, placed.length), offsets}
+  return {index, trailer, name, packIndex: new PackIndex(index, placed.length), size: at + index.length + TRAILER_BYTES}
+}
+
+/**
+ * Writes to `fd` (from its start) a pack of the objects of the pack at `source` that `keep`
+ * accepts, one object at a time (a pack of any size, in little memory): what gc does to a pack
+ * holding objects it deletes. Returns the new pack's name, index and size.
+ */
+export function copyPack(source: string, index: PackIndex, keep: (key: string) => boolean, fd: number): {name: string; index: PackIndex; size: number} {
+  const kept = [...index.entries()].filter(([key]) => keep(key)).sort((a, b) => a[1].offset - b[1].offset)
+  const src = openSync(source, 'r')
+  try {
+    // (written in order: sequential writes, the form the power-cut journal models)
+    writeAll(fd, packHeader())
+    const placed: {key: string; offset: number; length: number}[] = []
+    let at = HEADER_BYTES
+    for (const [key, {offset, length}] of kept) {
+      writeAll(fd, readAt(src, offset, length))
+      placed.push({key, offset: at, length})
+      at += length
+    }
+    const tail = packTail(placed, at)
+    writeAll(fd, tail.index)
+    writeAll(fd, tail.trailer)
+    return {name: tail.name, index: tail.packIndex, size: tail.size}
+  } finally {
+    closeSync(src)
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done)
 }
 
 /** Reads and checks a pack's index (synchronously: a few KB to a few MB, read once per process). */

@@ -22,7 +22,7 @@ import {sha256hex} from '../hash.js'
 import {alreadyExists, BaseStore, checkPrecondition, notFound} from './base.js'
 import {ReadHandles} from './fs-handles.js'
 import {KeyedMutex, withFileLock, type LockOptions} from './fs-lock.js'
-import {buildPack, PACK_DIR, PACK_NAME, PackFormatError, packsToMerge, readPackIndex, type PackIndex, type PackObject, type PackedEntry} from './fs-pack.js'
+import {buildPack, copyPack, keyHash, PACK_DIR, PACK_NAME, PackFormatError, packsToMerge, readPackIndex, type PackIndex, type PackObject, type PackedEntry} from './fs-pack.js'
 import {DirSyncer, errno} from './fs-sync.js'
 import {listFiles, LOCK_PREFIX, sweepLeftovers, TEMP_PREFIX} from './fs-walk.js'
 import {assertKey, isUnder, OBJECTS_PREFIX} from './keys.js'
@@ -89,6 +89,11 @@ interface LoadedPack {
   mtimeMs: number
 }
 
+/** A packed key deleted through this store: the packs that held it, with their mtimes then. */
+interface Dropped {
+  packs: Map<string, number>
+}
+
 /** Where a packed object lies. */
 interface PackedAt {
   pack: LoadedPack
@@ -151,7 +156,7 @@ export class FsStore extends BaseStore {
   /** packs whose index cannot be read, with why (fsck reports them: their objects read as missing) */
   readonly damagedPacks = new Map<string, string>()
   /** packed keys deleted through this instance: gone here at once, from disk when the next flush rewrites their packs */
-  private readonly dropped = new Set<string>()
+  private readonly dropped = new Map<string, Dropped>()
   private deferredSince = 0
   private flushing: Promise<void> | undefined
   /** early settles running or about to (their slots are taken before their write) */
@@ -227,8 +232,11 @@ export class FsStore extends BaseStore {
     try {
       return await loose()
     } catch (err) {
-      // not a file: maybe in a pack another process has written since this one last looked
-      if (!MISSING.has(errno(err) ?? '') || !this.refreshPacks()) throw err
+      // not a file: maybe in a pack another process has written since this one last looked (looked
+      // up again even when this refresh changed nothing: a concurrent read's refresh may have
+      // loaded that pack a moment ago)
+      if (!MISSING.has(errno(err) ?? '')) throw err
+      this.refreshPacks()
       const now = this.packedAt(key)
       if (!now) throw err
       return packed(now)
@@ -240,8 +248,9 @@ export class FsStore extends BaseStore {
     if (this.dropped.has(key)) return undefined
     // the largest first: it holds most objects
     this.searchOrder ??= [...this.loadedPacks().values()].sort((a, b) => b.index.count - a.index.count)
+    const hash = keyHash(key)
     for (const pack of this.searchOrder) {
-      const entry = pack.index.lookup(key)
+      const entry = pack.index.lookup(key, hash)
       if (entry) return {pack, entry}
     }
     return undefined
@@ -262,6 +271,19 @@ export class FsStore extends BaseStore {
    * they folded into others. True when anything changed. Synchronous: a directory of a few names.
    */
   private refreshPacks(): boolean {
+    let changed = false
+    // a pack listed but gone before it was opened was folded into one this listing may not show:
+    // read the directory again until a pass loses none (bounded: folds are rare)
+    for (let pass = 0; pass < 5; pass++) {
+      const {changed: now, vanished} = this.readPackDir()
+      changed ||= now
+      if (!vanished) break
+    }
+    if (changed) this.searchOrder = undefined
+    return changed
+  }
+
+  private readPackDir(): {changed: boolean; vanished: boolean} {
     const packs = (this.packs ??= new Map())
     let names: string[]
     try {
@@ -271,6 +293,7 @@ export class FsStore extends BaseStore {
       names = []
     }
     let changed = false
+    let vanished = false
     const present = new Set(names)
     for (const [name, pack] of packs) {
       if (present.has(name)) continue
@@ -287,27 +310,31 @@ export class FsStore extends BaseStore {
         this.damagedPacks.delete(name)
         changed = true
       } catch (err) {
-        if (MISSING.has(errno(err) ?? '')) continue // folded into another pack meanwhile
+        if (MISSING.has(errno(err) ?? '')) {
+          vanished = true // folded into another pack meanwhile
+          continue
+        }
         if (!(err instanceof PackFormatError)) throw err
         this.damagedPacks.set(name, err.message)
       }
     }
-    if (changed) this.searchOrder = undefined
-    return changed
+    return {changed, vanished}
   }
 
   /** `length` bytes at `offset` of a packed object, or null when it is shorter; follows a pack folded away meanwhile. */
   private async readPacked(key: string, at: PackedAt, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array | null> {
     const read = (where: PackedAt) =>
       offset + length > where.entry.length ? null : this.handles.use(where.pack.path, false, (fd) => readExactly(fd, where.entry.offset + offset, length, into))
-    try {
-      return await read(at)
-    } catch (err) {
-      if (!MISSING.has(errno(err) ?? '')) throw err
-      this.refreshPacks()
-      const now = this.packedAt(key)
-      if (!now) throw err
-      return read(now)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await read(at)
+      } catch (err) {
+        if (!MISSING.has(errno(err) ?? '') || attempt >= 3) throw err
+        this.refreshPacks() // folded away meanwhile: read it from the pack that replaced it
+        const now = this.packedAt(key)
+        if (!now) throw err
+        at = now
+      }
     }
   }
 
@@ -319,16 +346,27 @@ export class FsStore extends BaseStore {
    * one check that cannot be stale.
    */
   private touchPacked(key: string): boolean {
-    for (let attempt = 0; attempt < 2; attempt++) {
+    return this.inLivePack(key, (path, pack) => {
+      const now = new Date()
+      utimesSync(path, now, now)
+      pack.mtimeMs = now.getTime()
+    })
+  }
+
+  /**
+   * True when `key` is in a pack whose file is there now: `check` (a stat, a touch) runs on the
+   * pack's file, and when the file is gone the pack directory is read again and the key looked for
+   * in the pack that replaced it.
+   */
+  private inLivePack(key: string, check: (path: string, pack: LoadedPack) => void): boolean {
+    for (let attempt = 0; attempt < 3; attempt++) {
       const at = this.packedAt(key)
       if (!at) return false
-      const now = new Date()
       try {
-        utimesSync(at.pack.path, now, now)
-        at.pack.mtimeMs = now.getTime()
+        check(at.pack.path, at.pack)
         return true
       } catch (err) {
-        if (!MISSING.has(errno(err) ?? '')) throw err
+        if (!MISSING.has(errno(err) ?? '')) throw this.failure('touch', key, err)
       }
       this.refreshPacks() // its pack is gone: is the key in the one that replaced it?
     }
@@ -362,13 +400,17 @@ export class FsStore extends BaseStore {
   protected async _exists(key: string): Promise<boolean> {
     if (this.deferred.has(key) || this.pending.has(key)) return true
     const immutable = this.isImmutable(key)
-    if (immutable && this.packedAt(key)) return true
+    // (a pack hit is confirmed on disk: a transfer's walk stops at the first object the
+    // destination has, so a stale index must not answer for a pack gc has replaced)
+    if (immutable && this.inLivePack(key, (path) => statSync(path))) return true
     const st = await stat(this.pathOf(key)).catch(err => {
       if (MISSING.has(errno(err) ?? '')) return null
       throw this.failure('stat', key, err)
     })
     if (st?.isFile()) return true
-    return immutable && this.refreshPacks() && this.packedAt(key) !== undefined
+    if (!immutable) return false
+    this.refreshPacks()
+    return this.inLivePack(key, (path) => statSync(path))
   }
 
   // The etag is the sha256 of the content, so head reads the whole file: cheap for refs, which
@@ -392,6 +434,8 @@ export class FsStore extends BaseStore {
     }
     // a ref written here may name objects still deferred: they become durable first
     if (!immutable) await this.flushDeferred()
+    // (the link below refuses an existing file; a packed or pending copy is refused here)
+    if (opts.ifNoneMatch === '*' && immutable && (this.pending.has(key) || this.inLivePack(key, (p) => statSync(p)))) throw alreadyExists(this.url, key)
     let temp: string | undefined
     try {
       temp = await this.writeTemp(dirname(path), bytes)
@@ -462,7 +506,17 @@ export class FsStore extends BaseStore {
     // that a crash brings back is only garbage for the next gc)
     if (this.isImmutable(key)) {
       this.refreshPacks()
-      if (this.packedAt(key)) this.dropped.add(key)
+      // (the packs that hold it now, with their mtimes: a pack touched later keeps it, see writePack)
+      const holding = new Map<string, number>()
+      for (const pack of this.loadedPacks().values()) {
+        if (!pack.index.lookup(key)) continue
+        try {
+          holding.set(pack.name, statSync(pack.path).mtimeMs)
+        } catch (err) {
+          if (!MISSING.has(errno(err) ?? '')) throw this.failure('delete', key, err)
+        }
+      }
+      if (holding.size > 0) this.dropped.set(key, {packs: holding})
     }
     await this.deferred.get(key)?.settling // then it is under its name, or failed and still waiting
     const waiting = this.deferred.get(key)
@@ -637,7 +691,7 @@ export class FsStore extends BaseStore {
     // chunk put after this point) waits for the next one
     const batch = [...this.deferred.entries()]
     const taken = [...this.pending]
-    const dropped = new Set(this.dropped)
+    const dropped = new Map(this.dropped)
     // the pack after the files: it may name them (an index page its chunks), never they it
     this.flushing = this.flushBatch(batch)
       .then(() => this.writePack(taken, dropped))
@@ -647,72 +701,125 @@ export class FsStore extends BaseStore {
 
   /**
    * Writes the pending objects as one pack, with the objects of the small packs it folds in
-   * (packsToMerge) and of the packs holding keys deleted here (less those keys): written whole to
-   * a temp file, fsynced, renamed into the pack directory, the directory fsynced. Only then are the
-   * packs it replaces removed: a crash in between leaves some objects in two packs, which is harmless.
+   * (packsToMerge); rewrites each pack holding keys deleted here without them (streaming, one pack
+   * at a time). Each new pack is written whole to a temp file, fsynced and renamed into the pack
+   * directory; the directory is fsynced; only then are the packs they replace removed: a crash in
+   * between leaves some objects in two packs, which is harmless.
    */
-  private async writePack(taken: [string, Uint8Array][], dropped: Set<string>): Promise<void> {
+  private async writePack(taken: [string, Uint8Array][], dropped: Map<string, Dropped>): Promise<void> {
     if (taken.length === 0 && dropped.size === 0) return
-    const current = taken[0]?.[0] ?? [...dropped][0]
-    try {
-      this.refreshPacks()
-      const packs = [...this.loadedPacks().values()]
-      const pendingSize = taken.reduce((n, [, bytes]) => n + bytes.length, 0)
-      const folded = new Set<LoadedPack>(packs.filter((p) => [...dropped].some((k) => p.index.lookup(k))))
-      const foldable = packs.filter((p) => p.size < FOLD_MAX_BYTES)
-      for (const {pack} of packsToMerge([...foldable.map((pack) => ({pack, size: pack.size})), {pack: undefined, size: pendingSize}])) if (pack) folded.add(pack)
-      const objects: PackObject[] = taken.map(([key, bytes]) => ({key, bytes}))
-      const seen = new Set(taken.map(([key]) => key))
-      for (const pack of folded) {
-        let whole: Buffer
+    this.refreshPacks()
+    const packs = this.loadedPacks()
+    // keys to drop, by the pack that held them when deleted; a pack touched since (a writer found
+    // its object there) keeps them: that writer will reference it
+    const drops = new Map<LoadedPack, Set<string>>()
+    for (const [key, {packs: holding}] of dropped) {
+      for (const [name, mtimeThen] of holding) {
+        const pack = packs.get(name)
+        if (!pack) continue
+        let mtimeMs: number
         try {
-          whole = readFileSync(pack.path)
+          mtimeMs = statSync(pack.path).mtimeMs
         } catch (err) {
-          if (!MISSING.has(errno(err) ?? '')) throw err
-          folded.delete(pack) // folded by another process meanwhile: its keys are in the pack it made
+          if (MISSING.has(errno(err) ?? '')) continue
+          throw this.failure('write', key, err)
+        }
+        if (mtimeMs !== mtimeThen) continue
+        let keys = drops.get(pack)
+        if (!keys) drops.set(pack, (keys = new Set()))
+        keys.add(key)
+      }
+    }
+    const made: LoadedPack[] = []
+    const replaced: LoadedPack[] = []
+    try {
+      // 1. the pending objects, with the small packs they fold in (less their dropped keys)
+      if (taken.length > 0) {
+        const pendingSize = taken.reduce((n, [, bytes]) => n + bytes.length, 0)
+        const foldable = [...packs.values()].filter((p) => p.size < FOLD_MAX_BYTES)
+        const folded = packsToMerge([...foldable.map((pack) => ({pack, size: pack.size})), {pack: undefined, size: pendingSize}]).flatMap(({pack}) => (pack ? [pack] : []))
+        const objects: PackObject[] = taken.map(([key, bytes]) => ({key, bytes}))
+        const seen = new Set(taken.map(([key]) => key))
+        for (const pack of folded) {
+          let whole: Buffer
+          try {
+            whole = readFileSync(pack.path)
+          } catch (err) {
+            if (MISSING.has(errno(err) ?? '')) continue // folded by another process meanwhile: its keys are in the pack it made
+            throw this.packFailure(pack, err)
+          }
+          if (whole.length !== pack.size) throw this.packFailure(pack, new Error(`it has ${whole.length} bytes, its index was read from ${pack.size}`))
+          const drop = drops.get(pack)
+          drops.delete(pack) // (dropped here, by the fold)
+          for (const [key, entry] of pack.index.entries()) {
+            if (seen.has(key) || drop?.has(key)) continue
+            seen.add(key)
+            objects.push({key, bytes: whole.subarray(entry.offset, entry.offset + entry.length)})
+          }
+          replaced.push(pack)
+        }
+        const built = buildPack(objects)
+        made.push(await this.writePackFile(taken[0][0], built.name, built.size, built.index, (fd) => writeParts(fd, built.parts)))
+      }
+      // 2. every other pack holding dropped keys, rewritten alone without them
+      for (const [pack, keys] of drops) {
+        if ([...pack.index.entries()].every(([key]) => keys.has(key))) {
+          replaced.push(pack) // nothing left in it
           continue
         }
-        for (const [key, entry] of pack.index.entries()) {
-          if (seen.has(key) || dropped.has(key)) continue
-          seen.add(key)
-          objects.push({key, bytes: whole.subarray(entry.offset, entry.offset + entry.length)})
-        }
+        made.push(await this.writePackFile([...keys][0], undefined, 0, undefined, (fd) => copyPack(pack.path, pack.index, (key) => !keys.has(key), fd)))
+        replaced.push(pack)
       }
-      let made: string | undefined
-      if (objects.length > 0) {
-        const built = buildPack(objects)
-        await this.ensureDir(this.packDir)
-        const temp = join(this.packDir, TEMP_PREFIX + randomBytes(8).toString('hex'))
-        const fd = openSync(temp, 'wx')
-        try {
-          writeParts(fd, built.parts)
-          await fsyncFd(fd)
-        } catch (err) {
-          discardTemp(fd, temp)
-          throw err
-        }
-        closeSync(fd)
-        await rename(temp, join(this.packDir, built.name))
-        await this.dirSyncer.sync(this.packDir)
-        made = built.name
-        this.loadedPacks().set(built.name, {name: built.name, path: join(this.packDir, built.name), index: built.index, size: built.size, mtimeMs: Date.now()})
-      }
-      this.searchOrder = undefined
-      for (const pack of folded) {
-        if (pack.name === made) continue
-        this.loadedPacks().delete(pack.name)
-        this.handles.evict(pack.path)
-        await unlink(pack.path).catch(() => {})
-      }
-      for (const [key, bytes] of taken) {
-        if (this.pending.get(key) !== bytes) continue
-        this.pending.delete(key)
-        this.pendingBytes -= bytes.length
-      }
-      for (const key of dropped) this.dropped.delete(key)
+      if (made.length > 0) await this.dirSyncer.sync(this.packDir)
     } catch (err) {
-      throw this.failure('write', current, err)
+      // what was dropped here stays readable until a gc drops it again; later flushes go on
+      for (const key of dropped.keys()) this.dropped.delete(key)
+      throw err
     }
+    // the new packs are durable under their names: the books first (no await in between), then the files
+    for (const pack of made) packs.set(pack.name, pack)
+    for (const pack of replaced) {
+      if (made.some((m) => m.name === pack.name)) continue
+      packs.delete(pack.name)
+      this.handles.evict(pack.path)
+    }
+    this.searchOrder = undefined
+    for (const [key, bytes] of taken) {
+      if (this.pending.get(key) !== bytes) continue
+      this.pending.delete(key)
+      this.pendingBytes -= bytes.length
+    }
+    for (const [key, drop] of dropped) if (this.dropped.get(key) === drop) this.dropped.delete(key)
+    for (const pack of replaced) if (!made.some((m) => m.name === pack.name)) await unlink(pack.path).catch(() => {})
+  }
+
+  /**
+   * One new pack: `write` fills a temp file from its start, which is fsynced, closed and renamed to
+   * the pack's name (the caller fsyncs the directory). `name` when known before writing, else the
+   * name `write` returns in its result (see copyPack) — read back from the written index.
+   */
+  private async writePackFile(key: string, name: string | undefined, size: number, index: PackIndex | undefined, write: (fd: number) => unknown): Promise<LoadedPack> {
+    await this.ensureDir(this.packDir)
+    const temp = join(this.packDir, TEMP_PREFIX + randomBytes(8).toString('hex'))
+    let fd = -1
+    try {
+      fd = openSync(temp, 'wx')
+      const result = write(fd) as {name: string; index: PackIndex; size: number} | undefined
+      if (result) ({name, index, size} = result)
+      await fsyncFd(fd)
+      closeSync(fd)
+      fd = -1
+      await rename(temp, join(this.packDir, name!))
+    } catch (err) {
+      if (fd >= 0) discardTemp(fd, temp)
+      else await unlink(temp).catch(() => {})
+      throw this.failure('write', key, err)
+    }
+    return {name: name!, path: join(this.packDir, name!), index: index!, size, mtimeMs: Date.now()}
+  }
+
+  private packFailure(pack: LoadedPack, err: unknown): LakeError {
+    return new StorageError(`cannot fold pack ${pack.path}: ${(err as Error)?.message ?? String(err)}`, {hint: 'run `lake fsck`', data: {pack: pack.path}})
   }
 
   private async flushBatch(all: [string, DeferredWrite][]): Promise<void> {
