@@ -1057,18 +1057,22 @@ function writeParts(fd: number, parts: Uint8Array[]): void {
   const writeAll = (bytes: Uint8Array) => {
     for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at)
   }
-  for (const part of parts) {
-    if (used + part.length > STAGING_BYTES && used > 0) {
-      writeAll(buffer.subarray(0, used))
-      used = 0
-    }
-    if (part.length > STAGING_BYTES / 4) writeAll(part)
-    else {
-      buffer.set(part, used)
-      used += part.length
-    }
+  const drain = () => {
+    if (used > 0) writeAll(buffer.subarray(0, used))
+    used = 0
   }
-  if (used > 0) writeAll(buffer.subarray(0, used))
+  for (const part of parts) {
+    // in order: what is gathered goes out before a large part is written on its own
+    if (part.length > STAGING_BYTES / 4) {
+      drain()
+      writeAll(part)
+      continue
+    }
+    if (used + part.length > STAGING_BYTES) drain()
+    buffer.set(part, used)
+    used += part.length
+  }
+  drain()
 }
 
 function fsyncFd(fd: number): Promise<void> {
