@@ -125,6 +125,37 @@ describe('FsStore packs', () => {
     }
   })
 
+  it('any mix of object sizes packs and reads back exactly, across flushes and folds (fast-check)', async () => {
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(fc.constantFrom(0, 1, 40, 3000, 70_000, 300_000, 1_200_000), {minLength: 1, maxLength: 12}), {minLength: 1, maxLength: 4}), async (flushes) => {
+        const dir = join(root, `run-${run++}`)
+        const writer = new FsStore(dir)
+        const written: [string, Uint8Array][] = []
+        try {
+          for (const [f, sizes] of flushes.entries()) {
+            for (const [i, size] of sizes.entries()) {
+              const key = `objects/${(f * 16 + i).toString(16).padStart(2, '0')}/f${f}-${i}`
+              const b = new Uint8Array(size).fill((f * 31 + i) % 251)
+              written.push([key, b])
+              await writer.put(key, b, {deferSync: true})
+            }
+            await writer.flush()
+          }
+        } finally {
+          await writer.close()
+        }
+        const reader = new FsStore(dir)
+        try {
+          for (const [key, b] of written) assert.deepEqual(await reader.get(key), b, key)
+        } finally {
+          await reader.close()
+        }
+      }),
+      {numRuns: 25},
+    )
+  })
+
   it('an object put while a flush runs waits for the next flush: it may name a chunk put after the flush began', async () => {
     await store.put('objects/aa/c1', bytes('chunk one'), {deferSync: true, standalone: true})
     const flushing = store.flush()
