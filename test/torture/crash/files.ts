@@ -46,12 +46,14 @@ export class ContentPool {
  */
 export function mutate(files: FileSet, prefix: string, pool: ContentPool, rand: () => number, tag: string): FileSet {
   const out = new Map(files)
-  const own = () => [...out.keys()].filter((p) => p.startsWith(prefix))
+  // (the files added here are neither rewritten nor deleted below: a change always adds something;
+  // it once added one file, rewrote it and deleted it, a change of nothing — seed 66142106, S3)
+  const own = () => [...out.keys()].filter((p) => p.startsWith(prefix) && !p.includes(`/${tag}-`))
   const adds = 1 + Math.floor(rand() * 3)
   for (let i = 0; i < adds; i++) out.set(`${prefix}d${Math.floor(rand() * 4)}/${tag}-${i}.bin`, pool.fresh())
   for (let i = 0, n = 1 + Math.floor(rand() * 2); i < n; i++) {
     const mine = own()
-    out.set(mine[Math.floor(rand() * mine.length)], pool.fresh())
+    if (mine.length > 0) out.set(mine[Math.floor(rand() * mine.length)], pool.fresh())
   }
   const mine = own()
   if (mine.length > adds + 4 && rand() < 0.6) out.delete(mine[Math.floor(rand() * mine.length)])
