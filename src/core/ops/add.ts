@@ -2,7 +2,7 @@
 // event): a bad row anywhere refuses the whole call and changes nothing. Files are read and
 // chunks written without holding the dataset (see stage.ts).
 import fs from 'node:fs/promises'
-import {closeSync, fstatSync, openSync, readFileSync, readSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import type {Repo} from '../repo/repo.js'
 import type {ChangeBuilder} from '../dataset/changeset.js'
@@ -19,7 +19,7 @@ import {imageFolderClasses, walkImageFolder} from '../io/imagefolder.js'
 import {csvHeader, readCsv} from '../io/csv.js'
 import {readJsonl} from '../io/jsonl.js'
 import {readNpyHeader, readNpyRows} from '../io/npy.js'
-import {statInput} from '../io/input.js'
+import {readInputHead, statInput} from '../io/input.js'
 import {stageChange} from './stage.js'
 
 export type AddFormat = InputFormat | 'auto'
@@ -223,24 +223,8 @@ async function readSmall<T extends {absPath: string}>(f: T): Promise<T & {bytes:
 
 /** A file of unknown size: read here and now when it turns out small, else through the thread pool. */
 async function readSized<T extends {absPath: string}>(f: T): Promise<T & {bytes: Buffer}> {
-  const fd = openSync(f.absPath, 'r')
-  let bytes: Buffer | undefined
-  try {
-    const size = fstatSync(fd).size
-    if (size <= SYNC_READ_MAX) {
-      bytes = Buffer.allocUnsafe(size)
-      let at = 0
-      while (at < size) {
-        const n = readSync(fd, bytes, at, size - at, at)
-        if (n === 0) break
-        at += n
-      }
-      bytes = bytes.subarray(0, at) // (a file that shrank meanwhile: what is there)
-    }
-  } finally {
-    closeSync(fd)
-  }
-  return {...f, bytes: bytes ?? (await fs.readFile(f.absPath))}
+  const {bytes, whole} = readInputHead(f.absPath, SYNC_READ_MAX, {wholeOnly: true})
+  return {...f, bytes: whole ? bytes : await fs.readFile(f.absPath)}
 }
 
 async function* readAhead<T extends {absPath: string; size?: number}>(files: AsyncIterable<T>, depth = 16): AsyncGenerator<T & {bytes: Buffer}> {
