@@ -504,9 +504,10 @@ export class FsStore extends BaseStore {
     }
     // a packed copy is dropped here at once and from its pack at the next flush (a deleted object
     // that a crash brings back is only garbage for the next gc)
+    // (the packs that hold it as this store last read them — gc's list() has just read them again;
+    // a pack another process writes after that decision is a new write and keeps the key — with
+    // their mtimes: a pack touched later keeps it too, see writePack)
     if (this.isImmutable(key)) {
-      this.refreshPacks()
-      // (the packs that hold it now, with their mtimes: a pack touched later keeps it, see writePack)
       const holding = new Map<string, number>()
       for (const pack of this.loadedPacks().values()) {
         if (!pack.index.lookup(key)) continue
@@ -759,7 +760,12 @@ export class FsStore extends BaseStore {
           replaced.push(pack)
         }
         const built = buildPack(objects)
-        made.push(await this.writePackFile(taken[0][0], built.name, built.size, built.index, (fd) => writeParts(fd, built.parts)))
+        made.push(
+          await this.writePackFile(taken[0][0], (fd) => {
+            writeParts(fd, built.parts)
+            return built
+          }),
+        )
       }
       // 2. every other pack holding dropped keys, rewritten alone without them
       for (const [pack, keys] of drops) {
@@ -767,7 +773,7 @@ export class FsStore extends BaseStore {
           replaced.push(pack) // nothing left in it
           continue
         }
-        made.push(await this.writePackFile([...keys][0], undefined, 0, undefined, (fd) => copyPack(pack.path, pack.index, (key) => !keys.has(key), fd)))
+        made.push(await this.writePackFile([...keys][0], (fd) => copyPack(pack.path, pack.index, (key) => !keys.has(key), fd)))
         replaced.push(pack)
       }
       if (made.length > 0) await this.dirSyncer.sync(this.packDir)
@@ -794,28 +800,28 @@ export class FsStore extends BaseStore {
   }
 
   /**
-   * One new pack: `write` fills a temp file from its start, which is fsynced, closed and renamed to
-   * the pack's name (the caller fsyncs the directory). `name` when known before writing, else the
-   * name `write` returns in its result (see copyPack) — read back from the written index.
+   * One new pack: `write` fills a temp file from its start and says what it wrote (its name is
+   * the hash of its index, known once written); the file is fsynced, closed and renamed to that
+   * name (the caller fsyncs the directory).
    */
-  private async writePackFile(key: string, name: string | undefined, size: number, index: PackIndex | undefined, write: (fd: number) => unknown): Promise<LoadedPack> {
+  private async writePackFile(key: string, write: (fd: number) => {name: string; index: PackIndex; size: number}): Promise<LoadedPack> {
     await this.ensureDir(this.packDir)
     const temp = join(this.packDir, TEMP_PREFIX + randomBytes(8).toString('hex'))
     let fd = -1
     try {
       fd = openSync(temp, 'wx')
-      const result = write(fd) as {name: string; index: PackIndex; size: number} | undefined
-      if (result) ({name, index, size} = result)
+      const {name, index, size} = write(fd)
       await fsyncFd(fd)
       closeSync(fd)
       fd = -1
-      await rename(temp, join(this.packDir, name!))
+      const path = join(this.packDir, name)
+      await rename(temp, path)
+      return {name, path, index, size, mtimeMs: Date.now()}
     } catch (err) {
       if (fd >= 0) discardTemp(fd, temp)
       else await unlink(temp).catch(() => {})
       throw this.failure('write', key, err)
     }
-    return {name: name!, path: join(this.packDir, name!), index: index!, size, mtimeMs: Date.now()}
   }
 
   private packFailure(pack: LoadedPack, err: unknown): LakeError {
