@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
 import fc from 'fast-check'
 import {FsStore} from '../../src/core/storage/fs.js'
 import {buildPack, PACK_DIR, packsToMerge, readPackIndex} from '../../src/core/storage/fs-pack.js'
@@ -398,6 +399,46 @@ describe('packs in a dataset', () => {
       assert.ok(report.problems.some((p) => p.commits.includes(c1)), 'the commit whose objects were in it is named')
     } finally {
       await again.close()
+    }
+  })
+})
+
+describe('where packs are not written', () => {
+  let dir: string
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'lake-nopack-'))))
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+  const packsIn = (lakeDir: string) => (existsSync(join(lakeDir, PACK_DIR)) ? readdirSync(join(lakeDir, PACK_DIR)) : [])
+
+  it('a dataset of format 1 is written without packs (the lake that made it reads it), and still reads', async () => {
+    const {Dataset} = await import('../../src/index.js')
+    const ds = await Dataset.init(join(dir, 'ds'))
+    await ds.close()
+    const configFile = join(dir, 'ds', '.lake', 'config.json')
+    writeFileSync(configFile, JSON.stringify({...JSON.parse(readFileSync(configFile, 'utf8')), formatVersion: 1}))
+    const before = packsIn(join(dir, 'ds', '.lake'))
+    const old = await Dataset.open(join(dir, 'ds'))
+    try {
+      await old.createTensor('x', {htype: 'generic', dtype: 'i32'})
+      await old.append('x', [4, 5, 6])
+      await old.commit('format 1')
+      assert.deepEqual(packsIn(join(dir, 'ds', '.lake')), before, 'no pack written')
+      assert.deepEqual(Array.from(await (await old.version('HEAD')).column('x')), [4, 5, 6])
+      assert.equal((await old.fsck()).ok, true)
+    } finally {
+      await old.close()
+    }
+  })
+
+  it('a file:// remote keeps every object a file of its own', async () => {
+    const {Remote} = await import('../../src/core/remote/remote.js')
+    const remote = Remote.open('origin', pathToFileURL(join(dir, 'remote')).href)
+    try {
+      const hash = await remote.objects.put(bytes('an index page pushed to a directory'))
+      await remote.objects.flush()
+      assert.deepEqual(packsIn(join(dir, 'remote')), [])
+      assert.equal(existsSync(join(dir, 'remote', 'objects', hash.slice(0, 2), hash.slice(2))), true)
+    } finally {
+      await remote.store.close()
     }
   })
 })
