@@ -8,7 +8,7 @@ import {fileURLToPath} from 'node:url'
 import {DataStore} from '../dataset/store.js'
 import {DatasetExistsError, UsageError} from '../errors.js'
 import {appendEvents} from '../events/log.js'
-import {levelError, openEventDb, withEventDb, type EventDb} from '../events/db.js'
+import {closeEventDb, levelError, openEventDb, withEventDb, type EventDb} from '../events/db.js'
 import {readRefSnapshot, writeRefSnapshot, type RefSnapshot} from '../events/ref-snapshot.js'
 import {FsStore} from '../storage/fs.js'
 import {fsyncDir} from '../storage/fs-sync.js'
@@ -172,7 +172,7 @@ export class Repo {
       return result
     } finally {
       this.held = undefined
-      await db.level.close()
+      await closeEventDb(db)
     }
   }
 
