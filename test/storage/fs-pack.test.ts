@@ -403,6 +403,71 @@ describe('packs in a dataset', () => {
   })
 })
 
+describe('packs in a lazy clone', () => {
+  let dir: string
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'lake-pack-lazy-'))))
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+  // A lazy clone's store reads through to its remote (storage/fallback.ts); what it writes is its
+  // local store's, packs included: fsck must see a damaged one there, and gc sweep its leftovers.
+  it('fsck names a damaged pack of a lazy clone; gc sweeps the leftovers of its interrupted writes', async () => {
+    const {Dataset} = await import('../../src/index.js')
+    const {Repo} = await import('../../src/core/repo/repo.js')
+    const {remoteAdd} = await import('../../src/core/ops/remote.js')
+    const {push} = await import('../../src/core/ops/push.js')
+    const {clone} = await import('../../src/core/ops/clone.js')
+    const {TEMP_PREFIX} = await import('../../src/core/storage/fs-walk.js')
+    const src = await Dataset.init(join(dir, 'src'))
+    await src.createTensor('x', {htype: 'generic', dtype: 'i32'})
+    await src.append('x', [1, 2, 3])
+    await src.commit('one')
+    await src.close()
+    const repo = await Repo.open(join(dir, 'src'))
+    try {
+      await remoteAdd(repo, 'origin', pathToFileURL(join(dir, 'remote')).href)
+      await push(repo)
+    } finally {
+      await repo.close()
+    }
+    assert.equal((await clone(pathToFileURL(join(dir, 'remote')).href, join(dir, 'lazy'))).lazy, true)
+    const lazy = await Dataset.open(join(dir, 'lazy'))
+    await lazy.append('x', [4])
+    const c2 = (await lazy.commit('two')).commit
+    await lazy.close()
+    const packDir = join(dir, 'lazy', '.lake', PACK_DIR)
+    const packs = readdirSync(packDir)
+    assert.ok(packs.length >= 1, 'the commit in the clone wrote a pack')
+    const leftover = join(dir, 'lazy', '.lake', 'objects', `${TEMP_PREFIX}left-by-a-crash`)
+    writeFileSync(leftover, 'partial')
+    utimesSync(leftover, new Date(Date.now() - 3 * 3600_000), new Date(Date.now() - 3 * 3600_000))
+    const {gc} = await import('../../src/core/ops/gc.js')
+    const r2 = await Repo.open(join(dir, 'lazy'))
+    try {
+      await gc(r2, {})
+    } finally {
+      await r2.close()
+    }
+    assert.equal(existsSync(leftover), false, 'gc swept the temp file')
+    for (const pack of packs) {
+      const whole = readFileSync(join(packDir, pack))
+      whole[whole.length - 40] ^= 1 // inside the index
+      writeFileSync(join(packDir, pack), whole)
+    }
+    const again = await Dataset.open(join(dir, 'lazy'))
+    try {
+      const report = await again.fsck()
+      for (const pack of packs) {
+        const named = report.problems.find((p) => p.object === `pack ${pack}`)
+        assert.ok(named, JSON.stringify(report.problems))
+        assert.match(named.problem, /checksum/)
+      }
+      assert.ok(report.problems.some((p) => p.commits.includes(c2)), 'the commit whose objects were in it is named')
+    } finally {
+      await again.close()
+    }
+  })
+})
+
 describe('where packs are not written', () => {
   let dir: string
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'lake-nopack-'))))

@@ -33,7 +33,7 @@ export async function fsck(repo: Repo, opts: {onProgress?: (done: number) => voi
   const tables = await checkLevelTables(repo.dbPath)
   if (tables.length > 0) return {ok: false, checked: 0, problems: tables.map((p) => ({...p, commits: [], staged: false})), dangling: 0}
   // a long-lived store (a Dataset open for hours) checks the packs there are now, not those it read
-  ;(repo.store as {refresh?: () => void}).refresh?.()
+  repo.store.refresh?.()
   const found: {object: string; problem: string}[] = []
   const {starts, chain, projections} = await repo.withDb(async (db) => ({starts: await reachabilityStarts(db), chain: await verifyChain(db), projections: await verifyProjections(db)}))
   found.push(...chain.problems, ...projections)
@@ -55,8 +55,7 @@ export async function fsck(repo: Repo, opts: {onProgress?: (done: number) => voi
   }
   // A pack whose index is damaged (fs store): its objects read as missing (reported above with the
   // commits they affect); the pack itself is named too, so the damage is found where it is.
-  const damagedPacks = (repo.store as {damagedPacks?: Map<string, string>}).damagedPacks
-  for (const [name, why] of damagedPacks ?? []) found.push({object: `pack ${name}`, problem: why})
+  found.push(...(repo.store.damaged?.() ?? []))
   const problems = found.map((p) => ({...p, ...affected(p.object, reached, referrers)}))
   return {ok: problems.length === 0, checked, problems, dangling}
 }

@@ -67,9 +67,8 @@ async function collect(repo: Repo, starts: Starts, opts: {dryRun?: boolean; grac
   // (a file store drops packed objects by rewriting their packs: once, here, for all of them)
   if (!result.dryRun && result.deleted > 0) await repo.objects.flush()
   // Temp files of interrupted writes (fs store), older than the grace period.
-  const store = repo.store as {cleanupTemp?: (olderThanMs: number) => Promise<{files: number; bytes: number}>}
-  if (!result.dryRun && store.cleanupTemp) {
-    const swept = await store.cleanupTemp(Math.max(graceMs, 60_000))
+  if (!result.dryRun && repo.store.cleanupTemp) {
+    const swept = await repo.store.cleanupTemp(Math.max(graceMs, 60_000))
     if (swept.files) result.byKind['interrupted write'] = {objects: swept.files, bytes: swept.bytes}
   }
   return result

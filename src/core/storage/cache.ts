@@ -161,7 +161,7 @@ export class CachedStore extends BaseStore {
       return null
     }
     this.stats.hits++
-    await this.refresh(path, 0)
+    await this.refreshMtime(path, 0)
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
   }
 
@@ -188,7 +188,7 @@ export class CachedStore extends BaseStore {
         this.remember(hash, identity)
       }
       this.stats.hits++
-      await this.refresh(path, info.mtimeMs)
+      await this.refreshMtime(path, info.mtimeMs)
       if (offset + length > info.size) return null
       const out = new Uint8Array(length)
       for (let filled = 0; filled < length; ) {
@@ -208,7 +208,7 @@ export class CachedStore extends BaseStore {
   }
 
   /** Moves a hit to the young end of the LRU order all processes share. */
-  private async refresh(path: string, mtimeMs: number): Promise<void> {
+  private async refreshMtime(path: string, mtimeMs: number): Promise<void> {
     if (Date.now() - mtimeMs < TOUCH_AFTER_MS) return
     const now = new Date()
     await utimes(path, now, now).catch(() => {})

@@ -124,6 +124,19 @@ export class FallbackStore implements ObjectStore {
     return this.local.flush()
   }
 
+  // What the clone holds is the local store's: its layout, its damage, its leftovers.
+  refresh(): void {
+    this.local.refresh?.()
+  }
+
+  damaged(): {object: string; problem: string}[] {
+    return this.local.damaged?.() ?? []
+  }
+
+  async cleanupTemp(olderThanMs: number): Promise<{files: number; bytes: number}> {
+    return (await this.local.cleanupTemp?.(olderThanMs)) ?? {files: 0, bytes: 0}
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.local.close(), this.remote.close()])
   }

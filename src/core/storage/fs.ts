@@ -379,6 +379,10 @@ export class FsStore extends BaseStore {
     this.refreshPacks()
   }
 
+  damaged(): {object: string; problem: string}[] {
+    return [...this.damagedPacks].map(([name, why]) => ({object: `pack ${name}`, problem: why}))
+  }
+
   protected async _touch(key: string): Promise<boolean> {
     if (this.deferred.has(key) || this.pending.has(key)) return true // written by this process moments ago
     if (this.isImmutable(key)) {

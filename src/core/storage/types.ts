@@ -80,6 +80,23 @@ export interface ObjectStore {
    * otherwise calls touch, then put.
    */
   putUnlessPresent?(key: string, bytes: Uint8Array, opts: PutOptions): Promise<void>
+  /**
+   * Optional: reads again what the store keeps in memory about its own layout (the fs store's pack
+   * listing), so that a long-lived store's next reads go by the layout other processes left. fsck
+   * calls it before checking.
+   */
+  refresh?(): void
+  /**
+   * Optional: containers of objects this store found damaged (the fs store's packs whose index
+   * fails its checksum: their objects read as missing), each as a name to report and why. fsck
+   * reports them beside the missing objects.
+   */
+  damaged?(): {object: string; problem: string}[]
+  /**
+   * Optional: removes leftovers of interrupted writes (temp files older than `olderThanMs`, stale
+   * locks); gc calls it.
+   */
+  cleanupTemp?(olderThanMs: number): Promise<{files: number; bytes: number}>
   /** Current etag, or null when absent. */
   head(key: string): Promise<{etag: string; size: number} | null>
   list(prefix: string): AsyncIterable<ListedObject>
