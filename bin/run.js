@@ -30,10 +30,20 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   // LAKE_NO_CODE_CACHE=1 the bundle without its code cache.
   const {join} = require('node:path')
   const root = join(__dirname, '..')
-  const bundle = process.env.LAKE_NO_BUNDLE ? undefined : require('./bundle.js').loadBundle(join(root, 'dist'), {useCache: !process.env.LAKE_NO_CODE_CACHE})
-  if (bundle) bundle.exports.main([...args, ...moved], root)
-  else {
-    // oclif finds the package from the directory it is given (not bin/, which has a package.json)
-    import('@oclif/core').then(({execute}) => execute({dir: root, args: [...args, ...moved]}))
+  const runHere = () => {
+    const bundle = process.env.LAKE_NO_BUNDLE ? undefined : require('./bundle.js').loadBundle(join(root, 'dist'), {useCache: !process.env.LAKE_NO_CODE_CACHE})
+    if (bundle) bundle.exports.main([...args, ...moved], root)
+    else {
+      // oclif finds the package from the directory it is given (not bin/, which has a package.json)
+      import('@oclif/core').then(({execute}) => execute({dir: root, args: [...args, ...moved]}))
+    }
   }
+  if (args[0] === '__lake-serve' && args.length === 2) {
+    // the resident process of LAKE_DAEMON=1 (src/cli/server.ts), started by bin/daemon-client.js
+    const bundle = require('./bundle.js').loadBundle(join(root, 'dist'), {useCache: true})
+    const idle = Number(process.env.LAKE_DAEMON_IDLE ?? 60)
+    bundle.exports.serve(root, __filename, args[1], (Number.isFinite(idle) && idle > 0 ? idle : 60) * 1000).catch(() => process.exit(1))
+  } else if (process.env.LAKE_DAEMON === '1' && !process.env.LAKE_NO_BUNDLE) {
+    require('./daemon-client.js').run([...args, ...moved], root, runHere)
+  } else runHere()
 }

@@ -67,16 +67,17 @@ const STEP_TIMEOUT_MS = Number(process.env.STEP_TIMEOUT ?? 600) * 1000;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-peer-'));
 const cliEnv = { ...process.env, LAKE_AUTHOR_NAME: 'bench', LAKE_AUTHOR_EMAIL: 'bench@localhost' };
 delete cliEnv.LAKE_DIR;
+delete cliEnv.LAKE_DAEMON; // S2 runs both ways on purpose (S2, S2_daemon); every other step as by default
 
 const fail = (step, e) => emit(step, { ok: false, error: String(e?.stack ?? e).slice(0, 2000) });
 const skip = (step, reason) => emit(step, { ok: false, skipped: true, reason });
 
 /** Runs one whole `lake` process; returns {ms, json, stdout}. Throws on a non-zero exit. */
-function lake(argv, { cwd = store, json = true } = {}) {
+function lake(argv, { cwd = store, json = true, env = {} } = {}) {
   const full = json ? [...argv, '--json'] : argv;
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [LAKE_BIN, ...full], {
-    cwd, env: cliEnv, encoding: 'utf8', maxBuffer: 1 << 30, timeout: STEP_TIMEOUT_MS,
+    cwd, env: { ...cliEnv, ...env }, encoding: 'utf8', maxBuffer: 1 << 30, timeout: STEP_TIMEOUT_MS,
   });
   const ms = performance.now() - t0;
   if (r.error) throw new Error(`lake ${full.join(' ')}: ${r.error.message}`);
@@ -129,12 +130,12 @@ let s1ok = false;
 
 // Labels as the user knows them (from the source CSVs), to write "label + 1" rows for S2.
 const labels = new Int32Array(exp.headRows);
-const parseCsvLabels = (text) => {
+const parseCsvLabels = (text, into = labels) => {
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('id,')) continue;
     const c1 = line.indexOf(',');
     const c2 = line.indexOf(',', c1 + 1);
-    labels[Number(line.slice(0, c1))] = Number(line.slice(c1 + 1, c2));
+    into[Number(line.slice(0, c1))] = Number(line.slice(c1 + 1, c2));
   }
 };
 
@@ -169,11 +170,24 @@ try {
 } catch (e) { fail('S1', e); }
 
 // S2 -------------------------------------------------------------------------------------------
-if (!fs.existsSync(path.join(store, '.lake'))) skip('S2', 'no store: S1 failed');
-else try {
-  parseCsvLabels(fs.readFileSync(path.join(dataDir, 'v1', 'meta.csv'), 'utf8')); // the user's view of v1 labels
+// Both ways a user would run lake: one process per command (the default), and with LAKE_DAEMON=1
+// (README "Resident process": the same commands served by a resident lake process), on a copy of
+// the v1 store taken before S2 (outside the timing), so both start from the same state.
+const daemonStore = `${store}-daemon`;
+const daemonSockets = path.join(scratch, 'daemon-sockets');
+const S2_DAEMON = process.env.S2_DAEMON !== '0';
+if (S2_DAEMON && fs.existsSync(path.join(store, '.lake'))) {
+  fs.rmSync(daemonStore, { recursive: true, force: true });
+  fs.cpSync(store, daemonStore, { recursive: true });
+  fs.mkdirSync(daemonSockets, { recursive: true, mode: 0o700 });
+}
+const labelsAtV1 = Int32Array.from(labels);
+
+/** The S2 versions v2..v11 on `dir`: one add (keyed update + images + rows), commit, tag each. */
+function runS2(dir, envExtra, userLabels) {
   const perVersion = [];
   const phaseRows = [];
+  const commits = {};
   for (const ver of plan.versions.slice(1)) {
     const K = ver.version;
     const vdir = path.join(dataDir, `v${K}`);
@@ -181,30 +195,39 @@ else try {
     const t0 = performance.now();
     const ids = fs.readFileSync(path.join(vdir, 'update_ids.txt'), 'utf8').trim().split('\n').map(Number);
     let upd = 'id,label\n';
-    for (const id of ids) { labels[id] += 1; upd += `${id},${labels[id]}\n`; }
+    for (const id of ids) { userLabels[id] += 1; upd += `${id},${userLabels[id]}\n`; }
     const updFile = path.join(scratch, `upd-v${K}.csv`);
     fs.writeFileSync(updFile, upd);
     const appText = fs.readFileSync(path.join(vdir, 'append.csv'), 'utf8');
-    parseCsvLabels(appText);
+    parseCsvLabels(appText, userLabels);
     const appFile = path.join(scratch, `append-v${K}.csv`);
     fs.writeFileSync(appFile, 'id,label,caption\n' + appText);
+    const at = { cwd: dir, env: envExtra };
     // one add: the keyed label update, the new images (matched by path under vK/) and the new rows
-    const a = lake(['add', updFile, path.join(vdir, 'images'), appFile, '--key', 'id', '--prefix', `v${K}`]);
+    const a = lake(['add', updFile, path.join(vdir, 'images'), appFile, '--key', 'id', '--prefix', `v${K}`], at);
     ph.add = a.ms;
     const appended = ver.appendTo - ver.appendFrom;
     if (a.json.updated !== ids.length) throw new Error(`v${K}: --key id updated ${a.json.updated} rows, expected ${ids.length}`);
     if (a.json.added !== 2 * appended) throw new Error(`v${K}: add added ${a.json.added} rows, expected ${2 * appended} (${appended} images, ${appended} rows)`);
-    const c = lake(['commit', '-m', `v${K}`]);
+    const c = lake(['commit', '-m', `v${K}`], at);
     ph.commit = c.ms;
-    ph.tag = lake(['tag', `v${K}`]).ms;
+    ph.tag = lake(['tag', `v${K}`], at).ms;
     perVersion.push(performance.now() - t0);
-    versions[`v${K}`] = c.json.commit;
+    commits[`v${K}`] = c.json.commit;
     phaseRows.push(ph);
   }
-  const len = await tensorLengths();
-  const ok = len.label === exp.headRows && len.content === exp.headRows && len.id === exp.headRows;
   const phaseMedian = {};
   for (const k of Object.keys(phaseRows[0] ?? {})) phaseMedian[k] = round3(median(phaseRows.map((p) => p[k])));
+  return { perVersion, phaseMedian, commits };
+}
+
+if (!fs.existsSync(path.join(store, '.lake'))) skip('S2', 'no store: S1 failed');
+else try {
+  parseCsvLabels(fs.readFileSync(path.join(dataDir, 'v1', 'meta.csv'), 'utf8')); // the user's view of v1 labels
+  const { perVersion, phaseMedian, commits } = runS2(store, {}, labels);
+  Object.assign(versions, commits);
+  const len = await tensorLengths();
+  const ok = len.label === exp.headRows && len.content === exp.headRows && len.id === exp.headRows;
   emit('S2', {
     ok, per_version_ms: perVersion.map(round3), median_ms: round3(median(perVersion)), max_ms: round3(Math.max(...perVersion)),
     rows: len.label, versions, phases_median_ms: phaseMedian, tensor_lengths: len,
@@ -212,6 +235,34 @@ else try {
     method: 'CLI per version: write upd.csv (id,label+1) and append.csv (header prepended); lake add upd.csv vK/images append.csv --key id --prefix vK; lake commit; lake tag vK',
   });
 } catch (e) { fail('S2', e); }
+
+if (S2_DAEMON && fs.existsSync(path.join(daemonStore, '.lake'))) try {
+  const daemonEnv = { LAKE_DAEMON: '1', LAKE_DAEMON_DIR: daemonSockets };
+  const userLabels = Int32Array.from(labelsAtV1);
+  parseCsvLabels(fs.readFileSync(path.join(dataDir, 'v1', 'meta.csv'), 'utf8'), userLabels);
+  const { perVersion, phaseMedian, commits } = runS2(daemonStore, daemonEnv, userLabels);
+  const r = lake(['tensor', 'list'], { cwd: daemonStore, env: daemonEnv });
+  const len = Object.fromEntries(r.json.tensors.map((t) => [t.name, t.length]));
+  // the same data as the default run: every version's labels equal
+  const same = [];
+  const { Dataset } = await loadLib();
+  const [a, b] = [await Dataset.open(store), await Dataset.open(daemonStore)];
+  try {
+    for (const v of Object.keys(commits)) same.push(labelDigest(Int32Array.from(await (await a.version(v)).column('label'))) === labelDigest(Int32Array.from(await (await b.version(v)).column('label'))));
+  } finally { await a.close(); await b.close(); }
+  const ok = len.label === exp.headRows && len.content === exp.headRows && same.every(Boolean);
+  emit('S2_daemon', {
+    ok, per_version_ms: perVersion.map(round3), median_ms: round3(median(perVersion)), max_ms: round3(Math.max(...perVersion)),
+    rows: len.label, phases_median_ms: phaseMedian, labels_equal_default_run: same.every(Boolean),
+    method: 'as S2, with LAKE_DAEMON=1 (README "Resident process"): the same three lake commands per version, each a node bin/run.js process that hands the command to a resident lake process; the first command of the run starts that process and runs by itself; on a copy of the v1 store',
+  });
+} catch (e) { fail('S2_daemon', e); }
+finally {
+  for (const f of fs.existsSync(daemonSockets) ? fs.readdirSync(daemonSockets) : []) {
+    if (f.endsWith('.pid')) try { process.kill(Number(fs.readFileSync(path.join(daemonSockets, f), 'utf8')), 'SIGTERM'); } catch {}
+  }
+  fs.rmSync(daemonStore, { recursive: true, force: true });
+}
 
 // S3 -------------------------------------------------------------------------------------------
 try {

@@ -6,6 +6,8 @@
 import {Config, flush, handle, run} from '@oclif/core'
 import {COMMANDS} from './commands.js'
 
+export {serve} from './server.js'
+
 /** Runs the CLI on `args` for the package at `root` (the directory holding package.json). */
 export async function main(args: string[], root: string): Promise<unknown> {
   try {

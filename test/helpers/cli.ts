@@ -49,11 +49,27 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
     // The temp dir is no git repository; stop a search for one at its parent all the same.
     GIT_CEILING_DIRECTORIES: os.tmpdir(),
   })
+  // LAKE_TEST_DAEMON=1: every CLI call goes through the resident process (npm run test:daemon)
+  // (LAKE_TEST_DAEMON_TRACE=FILE: where each call ran, LAKE_DAEMON_TRACE's lines)
+  if (process.env.LAKE_TEST_DAEMON === '1') {
+    Object.assign(env, {LAKE_DAEMON: '1', LAKE_DAEMON_DIR: daemonDir(), LAKE_DAEMON_IDLE: '30'})
+    if (process.env.LAKE_TEST_DAEMON_TRACE) env.LAKE_DAEMON_TRACE = process.env.LAKE_TEST_DAEMON_TRACE
+  }
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k]
     else env[k] = v
   }
   return env
+}
+
+let testDaemonDir: string | undefined
+/** One socket directory for the test run's resident processes (LAKE_TEST_DAEMON=1). */
+function daemonDir(): string {
+  if (testDaemonDir === undefined) {
+    testDaemonDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-test-daemon-'))
+    fs.chmodSync(testDaemonDir, 0o700)
+  }
+  return testDaemonDir
 }
 
 function result(args: string[], code: number | null, signal: string | null, stdout: string, stderr: string): CliResult {

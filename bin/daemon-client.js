@@ -1,0 +1,154 @@
+// The client side of LAKE_DAEMON=1 (src/cli/server.ts is the resident process; README "Resident
+// process"): hands the command to a warm lake process of this very build, for this user, and
+// relays what it writes and its exit code. Anything that stops that (no resident process yet, one
+// busy with another command, a socket directory that is not safely ours) runs the command here,
+// as without LAKE_DAEMON; a missing resident process is started for the next command.
+//
+// Kept small and CommonJS: this is what every command loads first.
+'use strict'
+const fs = require('node:fs')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+
+const FRAME = {accepted: 0, stdout: 1, stderr: 2, exit: 3, busy: 4}
+const SERVE = '__lake-serve'
+
+/** FNV-1a, 32 bits, as hex: a short stable name (no crypto module to load). */
+function fnv1a(text) {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193) >>> 0
+  }
+  return h.toString(16).padStart(8, '0')
+}
+
+/**
+ * The socket of the resident process for this build of lake (its bundle's size and mtime), this
+ * Node and this package directory, in a directory only this user can use; undefined when there
+ * is no bundle or the directory is not safe.
+ */
+function socketFor(root) {
+  let bundle
+  try {
+    bundle = fs.statSync(path.join(root, 'dist', 'lake.cjs'))
+  } catch {
+    return undefined
+  }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined
+  const dir = process.env.LAKE_DAEMON_DIR || path.join(os.tmpdir(), `lake-daemon-${uid ?? 'user'}`)
+  try {
+    fs.mkdirSync(dir, {recursive: true, mode: 0o700})
+    const st = fs.statSync(dir)
+    // another user's directory, or one others may write: never talk through it
+    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) return undefined
+  } catch {
+    return undefined
+  }
+  return path.join(dir, `${fnv1a(`${root}\0${bundle.size}\0${bundle.mtimeMs}\0${process.version}\0${process.arch}`)}.sock`)
+}
+
+/**
+ * Whether a command may run in the resident process: not help (its colours follow the terminal),
+ * not with stderr on a terminal (progress bars draw on it), not one that names this process's own
+ * standard input or descriptors as a file.
+ */
+function eligible(args) {
+  if (args.length === 0 || args[0] === 'help' || args[0] === SERVE) return false
+  if (process.stderr.isTTY) return false
+  for (const arg of args) {
+    if (arg === '--help' || arg === '-h') return false
+    if (/^\/dev\/(std(in|out|err)|fd\/)|^\/proc\/self\//.test(arg)) return false
+  }
+  return true
+}
+
+/** Starts the resident process for `socket`, detached; it serves from the next command on. */
+function startServer(root, socket) {
+  const {spawn} = require('node:child_process')
+  try {
+    spawn(process.execPath, [path.join(root, 'bin', 'run.js'), SERVE, socket], {detached: true, stdio: 'ignore', cwd: path.dirname(socket)}).unref()
+  } catch {
+    // no resident process: every command runs in its own, as without LAKE_DAEMON
+  }
+}
+
+/** LAKE_DAEMON_TRACE=FILE: one line per command, where it ran and why (to debug, and for tests). */
+function trace(what) {
+  const file = process.env.LAKE_DAEMON_TRACE
+  if (file) fs.appendFileSync(file, `${what}\n`)
+}
+
+/** Runs `args` in the resident process if it can, else calls runHere(). */
+function run(args, root, runHere) {
+  if (!eligible(args)) {
+    trace('here: not eligible')
+    return runHere()
+  }
+  const socket = socketFor(root)
+  if (socket === undefined) {
+    trace('here: no safe socket directory')
+    return runHere()
+  }
+  const conn = net.connect(socket)
+  let accepted = false
+  let finished = false
+  let pending = Buffer.alloc(0)
+  let fellBack = false
+  const fallBack = (start, why) => {
+    if (fellBack) return
+    fellBack = true
+    trace(`here: ${why}`)
+    conn.destroy()
+    if (start) startServer(root, socket)
+    runHere()
+  }
+  conn.once('error', () => {
+    if (!accepted) fallBack(true, 'no resident process (starting one)')
+  })
+  conn.on('connect', () => {
+    const env = {}
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v
+    conn.write(`${JSON.stringify({args, cwd: process.cwd(), env, umask: process.umask()})}\n`)
+  })
+  conn.on('data', (data) => {
+    pending = pending.length === 0 ? data : Buffer.concat([pending, data])
+    while (pending.length >= 5) {
+      const length = pending.readUInt32BE(1)
+      if (pending.length < 5 + length) break
+      const type = pending[0]
+      const payload = pending.subarray(5, 5 + length)
+      pending = pending.subarray(5 + length)
+      if (type === FRAME.busy && !accepted) return fallBack(false, 'resident process busy')
+      if (type === FRAME.accepted) {
+        accepted = true
+        trace('served')
+      }
+      else if (type === FRAME.stdout) process.stdout.write(payload)
+      else if (type === FRAME.stderr) process.stderr.write(payload)
+      else if (type === FRAME.exit) {
+        finished = true
+        process.exitCode = payload.readInt32BE(0)
+        conn.end()
+      }
+    }
+  })
+  conn.on('close', () => {
+    if (!accepted) return fallBack(false, 'refused') // before running anything (no-op when fallen back already)
+    if (!finished) {
+      process.stderr.write('error: the resident lake process stopped before the command finished\nhint: run the command again (it is safe: a command stopped midway is recovered like a crash); set LAKE_DAEMON=0 to run without it\n')
+      process.exitCode = 1
+    }
+  })
+  // Interrupted or terminated: leave at once; the resident process, seeing this connection close,
+  // stops too (as the command would have in a process of its own).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => {
+      conn.destroy()
+      process.exit(128 + os.constants.signals[signal])
+    })
+  }
+}
+
+module.exports = {run, SERVE}

@@ -1,0 +1,237 @@
+// The resident `lake` process behind LAKE_DAEMON=1 (bin/daemon-client.js is its client; README
+// "Resident process"). Node takes ~120 ms to start on the machines lake is measured on and lake's
+// code runs cold in a fresh process, so a script of many short commands (add, commit, tag: a CI
+// job's versioning step) spends most of its time starting. The client forwards a command here;
+// this process runs it exactly as `bin/run.js` would (the same main(), in the client's working
+// directory, environment, argv and umask), streams its stdout and stderr back and ends with its
+// exit code. It keeps no dataset open between commands: each command opens and closes what it
+// uses, as in its own process, so other lake processes see the same locks and files as before.
+//
+// One command at a time: a client that finds it busy runs the command itself. A client that goes
+// away mid-command (Ctrl-C, kill -9) takes this process with it at once, as a killed `lake` would
+// stop: what a command left half done is then exactly what a crash leaves (nothing committed is
+// lost; the next command recovers). It exits after LAKE_DAEMON_IDLE seconds without a command.
+//
+// Frames to the client: one byte of type, a u32 (big-endian) length, the payload.
+import {createServer, connect, type Server, type Socket} from 'node:net'
+import {unlinkSync, writeFileSync} from 'node:fs'
+import {main} from './main.js'
+
+// process.exit as it is when this module loads: a command's run replaces it (runRequest)
+const exitProcess = process.exit.bind(process)
+
+export const FRAME = {accepted: 0, stdout: 1, stderr: 2, exit: 3, busy: 4} as const
+
+/** What a client sends first: one line of JSON. */
+export interface DaemonRequest {
+  args: string[]
+  cwd: string
+  env: Record<string, string>
+  umask: number
+}
+
+/** Past this after a command, the process exits (a fresh one starts small): a big add's heap stays. */
+const MAX_RSS_BYTES = 1 << 30
+
+export function frame(type: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
+  const out = Buffer.allocUnsafe(5 + payload.length)
+  out[0] = type
+  out.writeUInt32BE(payload.length, 1)
+  out.set(payload, 5)
+  return out
+}
+
+/**
+ * Serves commands on the Unix socket `socketPath` until idle for `idleMs`. `root` is the package
+ * (as main() takes it), `bin` the path of bin/run.js (the argv[1] commands see).
+ */
+export async function serve(root: string, bin: string, socketPath: string, idleMs: number): Promise<void> {
+  const server = createServer({allowHalfOpen: false})
+  let busy = false
+  let idleTimer: NodeJS.Timeout | undefined
+  const armIdle = () => {
+    clearTimeout(idleTimer)
+    idleTimer = setTimeout(() => shutDown(0), idleMs)
+  }
+  const shutDown = (code: number) => {
+    server.close()
+    // the socket file is ours only while we listen on it
+    for (const file of [socketPath, `${socketPath}.pid`]) {
+      try {
+        unlinkSync(file)
+      } catch {
+        // gone already
+      }
+    }
+    exitProcess(code)
+  }
+  // A failure outside any command's promise (a bug): the command under way, if any, fails with
+  // it, and this process ends once the client has the news (or after a second).
+  process.on('uncaughtException', (error) => {
+    if (!current) shutDown(1)
+    current?.fail(error, () => shutDown(1))
+    setTimeout(() => shutDown(1), 1000).unref()
+  })
+  let current: {fail(error: unknown, then: () => void): void} | undefined
+
+  server.on('connection', (socket) => {
+    if (busy) {
+      socket.end(frame(FRAME.busy))
+      return
+    }
+    busy = true
+    clearTimeout(idleTimer)
+    readRequest(socket).then(
+      async (request) => {
+        if (request === undefined) return // the client left before asking
+        socket.write(frame(FRAME.accepted))
+        // The client is gone (interrupted, killed): stop as a killed lake would.
+        socket.on('close', () => shutDown(130))
+        current = {
+          fail: (error, then) => {
+            socket.removeAllListeners('close')
+            socket.end(Buffer.concat([frame(FRAME.stderr, Buffer.from(`error: ${String((error as Error)?.stack ?? error)}\n`)), frame(FRAME.exit, int32(1))]), then)
+          },
+        }
+        const code = await runRequest(request, root, bin, socket)
+        current = undefined
+        socket.removeAllListeners('close')
+        socket.end(frame(FRAME.exit, int32(code)))
+        if (process.memoryUsage().rss > MAX_RSS_BYTES) socket.once('close', () => shutDown(0))
+      },
+      () => socket.destroy(),
+    ).finally(() => {
+      busy = false
+      armIdle()
+    })
+  })
+
+  await listen(server, socketPath)
+  // which process serves (for `kill`, and for tests)
+  writeFileSync(`${socketPath}.pid`, `${process.pid}\n`)
+  armIdle()
+}
+
+function int32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4)
+  b.writeInt32BE(n)
+  return b
+}
+
+/** The first line the client sends, parsed; undefined when it closes first. */
+function readRequest(socket: Socket): Promise<DaemonRequest | undefined> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = []
+    const onData = (data: Buffer) => {
+      const nl = data.indexOf(10)
+      if (nl < 0) {
+        parts.push(data)
+        return
+      }
+      parts.push(data.subarray(0, nl))
+      socket.off('data', onData)
+      socket.off('end', onEnd)
+      // the client sends nothing more; reading on is how its going away is seen (as 'close')
+      socket.on('data', () => {})
+      try {
+        const request = JSON.parse(Buffer.concat(parts).toString('utf8')) as DaemonRequest
+        if (!Array.isArray(request.args) || typeof request.cwd !== 'string' || typeof request.env !== 'object') throw new Error('bad request')
+        resolve(request)
+      } catch (error) {
+        reject(error)
+      }
+    }
+    const onEnd = () => resolve(undefined)
+    socket.on('data', onData)
+    socket.once('end', onEnd)
+    socket.once('error', reject)
+  })
+}
+
+/**
+ * Runs one command as its own process would: argv, working directory, environment and umask are
+ * the client's for its duration; stdout and stderr go to the client; process.exit (oclif's error
+ * handler calls it) ends the command, not this process. Returns the exit code.
+ */
+async function runRequest(request: DaemonRequest, root: string, bin: string, socket: Socket): Promise<number> {
+  // oclif's flush() leaves a 'drain' listener on stdout each run (it resolves on the write instead):
+  // one per command would pile up here
+  const listening = (stream: NodeJS.WriteStream) => new Set(stream.listeners('drain'))
+  const drainBefore = [listening(process.stdout), listening(process.stderr)] as const
+  const saved = {argv: process.argv, env: {...process.env}, cwd: process.cwd(), umask: process.umask(request.umask), exit: process.exit, out: process.stdout.write, err: process.stderr.write}
+  let exitCode: number | undefined
+  const writer = (type: number) =>
+    function write(chunk: string | Uint8Array, encoding?: BufferEncoding | ((error?: Error | null) => void), callback?: (error?: Error | null) => void): boolean {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk
+      if (!socket.destroyed) socket.write(frame(type, bytes))
+      const done = typeof encoding === 'function' ? encoding : callback
+      if (done) process.nextTick(done)
+      return true
+    }
+  try {
+    process.chdir(request.cwd)
+    for (const key of Object.keys(process.env)) delete process.env[key]
+    Object.assign(process.env, request.env)
+    process.argv = [process.execPath, bin, ...request.args]
+    process.exitCode = undefined
+    process.exit = ((code?: number) => {
+      exitCode ??= code ?? Number(process.exitCode ?? 0)
+    }) as typeof process.exit
+    process.stdout.write = writer(FRAME.stdout) as typeof process.stdout.write
+    process.stderr.write = writer(FRAME.stderr) as typeof process.stderr.write
+    await main(request.args, root)
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error)?.message ?? String(error)}\n`)
+    exitCode ??= 1
+  } finally {
+    for (const [i, stream] of [process.stdout, process.stderr].entries()) {
+      for (const fn of stream.listeners('drain')) if (!drainBefore[i].has(fn)) stream.removeListener('drain', fn as (...args: unknown[]) => void)
+    }
+    process.stdout.write = saved.out
+    process.stderr.write = saved.err
+    process.exit = saved.exit
+    process.argv = saved.argv
+    for (const key of Object.keys(process.env)) delete process.env[key]
+    Object.assign(process.env, saved.env)
+    process.umask(saved.umask)
+    try {
+      process.chdir(saved.cwd)
+    } catch {
+      process.chdir('/')
+    }
+  }
+  const code = exitCode ?? Number(process.exitCode ?? 0)
+  process.exitCode = undefined
+  return code
+}
+
+/** Listens on `path`; a socket file left by a process that died is replaced, a live one is not. */
+async function listen(server: Server, path: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(path, () => {
+          server.off('error', reject)
+          resolve()
+        })
+      })
+      return
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt > 0) throw error
+      if (await answers(path)) throw new Error(`another lake daemon serves ${path}`)
+      unlinkSync(path)
+    }
+  }
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path)
+    probe.once('connect', () => {
+      probe.destroy()
+      resolve(true)
+    })
+    probe.once('error', () => resolve(false))
+  })
+}

@@ -1,0 +1,191 @@
+// LAKE_DAEMON=1 (bin/daemon-client.js, src/cli/server.ts): commands run in a resident lake
+// process. Each must behave exactly as in a process of its own (output, errors, exit codes, the
+// caller's directory and environment); a busy resident process, a missing or dead one, or an
+// unsafe socket directory only mean the command runs by itself; a client killed mid-command stops
+// the resident process too (as a killed lake stops), and the dataset is intact after.
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {describeRun, runLake, runLakeAsync, Sandbox, type CliResult} from '../helpers/cli.js'
+
+describe('LAKE_DAEMON=1: the resident process', function () {
+  this.timeout(180_000)
+  let box: Sandbox
+  let sockets: string
+  let traceFile: string
+
+  beforeEach(() => {
+    box = new Sandbox('lake-daemon-')
+    sockets = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-daemon-sock-'))
+    fs.chmodSync(sockets, 0o700)
+    traceFile = box.path('trace')
+  })
+  afterEach(() => {
+    for (const pid of daemonPids()) killQuietly(pid, 'SIGKILL')
+    box.remove()
+    fs.rmSync(sockets, {recursive: true, force: true})
+  })
+
+  const env = (more: Record<string, string> = {}) => ({LAKE_DAEMON: '1', LAKE_DAEMON_DIR: sockets, LAKE_DAEMON_IDLE: '30', LAKE_DAEMON_TRACE: traceFile, ...more})
+  const pidFiles = () => (fs.existsSync(sockets) ? fs.readdirSync(sockets).filter((f) => f.endsWith('.sock.pid')) : [])
+  const daemonPids = () => pidFiles().map((f) => Number(fs.readFileSync(path.join(sockets, f), 'utf8')))
+  const traced = () => (fs.existsSync(traceFile) ? fs.readFileSync(traceFile, 'utf8').trim().split('\n') : [])
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+  const killQuietly = (pid: number, signal: NodeJS.Signals) => {
+    try {
+      process.kill(pid, signal)
+    } catch {
+      // gone
+    }
+  }
+  async function until(what: string, test: () => boolean, ms = 15_000): Promise<void> {
+    const deadline = Date.now() + ms
+    while (!test()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await sleep(20)
+    }
+  }
+  /** A resident process listening (the first command starts one and runs by itself). */
+  async function started(cwd: string): Promise<number> {
+    const r = runLake(['branch'], {cwd, env: env()})
+    assert.ok(r.code === 0 || r.code === 1, describeRun(r))
+    await until('the resident process to listen', () => daemonPids().length === 1)
+    return daemonPids()[0]
+  }
+  /** Files large enough that adding them takes a while. */
+  function bigFiles(dir: string, count: number): string {
+    const at = box.mkdir(dir)
+    for (let i = 0; i < count; i++) fs.writeFileSync(path.join(at, `f${i}.bin`), randomBytes(1 << 20))
+    return at
+  }
+
+  it('runs each command as its own process would: stdout, stderr, exit code, working directory, environment', async () => {
+    const served = box.sub('served')
+    const alone = box.sub('alone')
+    for (const b of [served, alone]) {
+      b.write('a.csv', 'id,label,note\n1,3,x\n2,4,y\n')
+      b.write('more.csv', 'id,label,note\n3,5,z\n')
+      b.write('upd.csv', 'id,label\n2,9\n')
+      b.mkdir('sub')
+    }
+    await started(served.dir)
+    fs.rmSync(traceFile, {force: true})
+    // ids and times differ between the two datasets; everything else must not
+    const norm = (text: string) => text.replace(/[0-9a-f]{64}/g, '<id>').replace(/\b[0-9a-f]{12}\b/g, '<short>').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>').replace(/\/(served|alone)\b/g, '/<dir>')
+    const steps: {args: string[]; cwd?: string; env?: Record<string, string>}[] = [
+      {args: ['init']},
+      {args: ['add', 'a.csv', '--json']},
+      {args: ['status', '--json']},
+      {args: ['commit', '-m', 'one']},
+      {args: ['tag', 'v1']},
+      {args: ['add', 'more.csv', 'upd.csv', '--key', 'id', '--json']},
+      {args: ['add', 'missing.csv']}, // a bad input: exit 1 with error and hint
+      {args: ['commit', '--bogus']}, // a usage error: exit 2
+      {args: ['frobnicate']}, // no such command: oclif's own error handler, which calls process.exit
+      {args: ['commit', '-m', 'two', '--json'], env: {LAKE_AUTHOR_NAME: 'Someone Else'}},
+      {args: ['log', '--json']}, // the author of 'two' is the one its command was given
+      {args: ['show', 'v1:label[0:2]', '--json']},
+      {args: ['show', 'nope:label[0]']},
+      {args: ['diff', 'v1', 'HEAD', '--json']},
+      {args: ['status'], cwd: 'sub'}, // from a subdirectory: the dataset is found above
+      {args: ['-C', '..', 'log', '--oneline'], cwd: 'sub'},
+      {args: ['fsck', '--json']},
+    ]
+    for (const step of steps) {
+      const run = (b: Sandbox): CliResult => runLake(step.args, {cwd: step.cwd ? b.path(step.cwd) : b.dir, env: {...env(), ...(b === alone ? {LAKE_DAEMON: '0'} : {}), ...step.env}})
+      const a = run(served)
+      const b = run(alone)
+      const what = `lake ${step.args.join(' ')}`
+      assert.equal(a.code, b.code, `${what}: exit codes\n${describeRun(a)}\n${describeRun(b)}`)
+      assert.equal(norm(a.stdout), norm(b.stdout), `${what}: stdout`)
+      assert.equal(norm(a.stderr), norm(b.stderr), `${what}: stderr`)
+    }
+    assert.match(runLake(['log', '--json'], {cwd: served.dir, env: env()}).stdout, /Someone Else/)
+    // every one of them ran in the resident process
+    assert.deepEqual(traced(), [...steps.map(() => 'served'), 'served'])
+  })
+
+  it('a command that finds the resident process busy runs by itself; both succeed', async () => {
+    const ds = box.sub('ds')
+    await started(ds.dir)
+    assert.equal(runLake(['init'], {cwd: ds.dir, env: env()}).code, 0)
+    const files = bigFiles('big', 40)
+    fs.rmSync(traceFile, {force: true})
+    const long = runLakeAsync(['add', files, '--json'], {cwd: ds.dir, env: env()})
+    await until('the add to be accepted', () => traced().includes('served'))
+    const quick = await runLakeAsync(['branch', '--json'], {cwd: ds.dir, env: env()})
+    const added = await long
+    assert.equal(added.code, 0, describeRun(added))
+    assert.equal(added.json().added, 40)
+    assert.equal(quick.code, 0, describeRun(quick))
+    assert.deepEqual(quick.json(), runLake(['branch', '--json'], {cwd: ds.dir, env: {LAKE_DAEMON: '0'}}).json())
+    assert.ok(traced().includes('here: resident process busy'), traced().join('\n'))
+  })
+
+  it('a client killed mid-command stops the resident process; the dataset is intact and the next command starts another', async () => {
+    const ds = box.sub('ds')
+    const first = await started(ds.dir)
+    assert.equal(runLake(['init'], {cwd: ds.dir, env: env()}).code, 0)
+    ds.write('a.csv', 'id,label\n1,2\n')
+    assert.equal(runLake(['add', 'a.csv'], {cwd: ds.dir, env: env()}).code, 0)
+    assert.equal(runLake(['commit', '-m', 'kept'], {cwd: ds.dir, env: env()}).code, 0)
+    const files = bigFiles('big', 60)
+    fs.rmSync(traceFile, {force: true})
+    const {spawn} = await import('node:child_process')
+    const {baseEnv, BIN} = await import('../helpers/cli.js')
+    const child = spawn(process.execPath, [BIN, 'add', files], {cwd: ds.dir, env: baseEnv(env()), stdio: 'ignore'})
+    await until('the add to be accepted', () => traced().includes('served'))
+    await sleep(100)
+    child.kill('SIGKILL')
+    await until('the resident process to stop', () => !alive(first), 5000)
+    // nothing committed is lost, and the dataset checks clean
+    const log = runLake(['log', '--json'], {cwd: ds.dir, env: env()})
+    assert.equal(log.code, 0, describeRun(log))
+    assert.deepEqual(log.json().commits.map((c: {message: string}) => c.message), ['kept'])
+    const fsck = runLake(['fsck', '--json'], {cwd: ds.dir, env: env()})
+    assert.equal(fsck.code, 0, describeRun(fsck))
+    await until('another resident process', () => daemonPids().length === 1 && daemonPids()[0] !== first)
+  })
+
+  it('a resident process killed with -9 leaves a socket that the next one replaces', async () => {
+    const ds = box.sub('ds')
+    const first = await started(ds.dir)
+    process.kill(first, 'SIGKILL')
+    await until('it to die', () => !alive(first), 5000)
+    assert.equal(fs.readdirSync(sockets).filter((f) => f.endsWith('.sock')).length, 1, 'its socket file is left behind')
+    fs.rmSync(traceFile, {force: true})
+    assert.equal(runLake(['init'], {cwd: ds.dir, env: env()}).code, 0)
+    await until('another resident process', () => daemonPids().length === 1 && daemonPids()[0] !== first && alive(daemonPids()[0]))
+    assert.equal(runLake(['status', '--json'], {cwd: ds.dir, env: env()}).code, 0)
+    assert.deepEqual(traced(), ['here: no resident process (starting one)', 'served'])
+  })
+
+  it('exits after LAKE_DAEMON_IDLE seconds without a command, removing its socket', async () => {
+    const r = runLake(['branch'], {cwd: box.dir, env: env({LAKE_DAEMON_IDLE: '1'})})
+    assert.equal(r.code, 1, describeRun(r)) // not a dataset: the command's own error
+    await until('the resident process to listen', () => daemonPids().length === 1)
+    const pid = daemonPids()[0]
+    await until('it to exit', () => !alive(pid), 10_000)
+    assert.deepEqual(fs.readdirSync(sockets), [])
+  })
+
+  it('never uses a socket directory that others may write, nor one for help or a terminal', async () => {
+    fs.chmodSync(sockets, 0o777)
+    const r = runLake(['init'], {cwd: box.dir, env: env()})
+    assert.equal(r.code, 0, describeRun(r))
+    assert.deepEqual(fs.readdirSync(sockets), [])
+    fs.chmodSync(sockets, 0o700)
+    assert.equal(runLake(['--help'], {cwd: box.dir, env: env()}).code, 0)
+    assert.deepEqual(traced(), ['here: no safe socket directory', 'here: not eligible'])
+  })
+})
