@@ -91,6 +91,13 @@ function run(args, root, runHere) {
     trace('here: no safe socket directory')
     return runHere()
   }
+  // A reader that stops early (`lake log | head -1`): what follows is dropped, as oclif does in a
+  // process of its own, and the exit code stays the command's.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error) => {
+      if (error && error.code !== 'EPIPE') throw error
+    })
+  }
   const conn = net.connect(socket)
   let accepted = false
   let finished = false

@@ -115,6 +115,23 @@ describe('LAKE_DAEMON=1: the resident process', function () {
     assert.deepEqual(traced(), [...steps.map(() => 'served'), 'served'])
   })
 
+  it('a reader that stops early (| head) gets what a process of its own gives: exit 0, nothing on stderr', async () => {
+    const ds = box.sub('ds')
+    await started(ds.dir)
+    ds.write('a.csv', `id\n${Array.from({length: 30000}, (_, i) => i).join('\n')}\n`)
+    for (const args of [['init'], ['add', 'a.csv'], ['commit', '-m', 'c']]) assert.equal(runLake(args, {cwd: ds.dir, env: env()}).code, 0)
+    const {spawnSync} = await import('node:child_process')
+    const {baseEnv, BIN} = await import('../helpers/cli.js')
+    fs.rmSync(traceFile, {force: true})
+    for (const daemon of ['1', '0']) {
+      // (more output than a pipe holds: the writer meets the closed pipe)
+      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" show 'HEAD:id[0:30000]' --json | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`], {cwd: ds.dir, env: baseEnv(env({LAKE_DAEMON: daemon})), encoding: 'utf8'})
+      assert.equal(r.stdout.trim(), '0', `LAKE_DAEMON=${daemon}: exit code\n${r.stderr}`)
+      assert.equal(r.stderr, '', `LAKE_DAEMON=${daemon}: stderr`)
+    }
+    assert.deepEqual(traced(), ['served'])
+  })
+
   it('a command that finds the resident process busy runs by itself; both succeed', async () => {
     const ds = box.sub('ds')
     await started(ds.dir)
