@@ -15,6 +15,7 @@
 // Frames to the client: one byte of type, a u32 (big-endian) length, the payload.
 import {createServer, connect, type Server, type Socket} from 'node:net'
 import {unlinkSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {main} from './main.js'
 
 // process.exit as it is when this module loads: a command's run replaces it (runRequest)
@@ -32,6 +33,15 @@ export interface DaemonRequest {
 
 /** Past this after a command, the process exits (a fresh one starts small): a big add's heap stays. */
 const MAX_RSS_BYTES = 1 << 30
+
+/**
+ * Whether a command has loaded the AWS SDK (S3 storage or remotes): the SDK keeps what it read of
+ * ~/.aws/config and credentials for the life of the process, so a process that loaded it serves
+ * no further command (the next one starts afresh, as a process of its own would read the files).
+ */
+function awsSdkLoaded(): boolean {
+  return Object.keys(createRequire(import.meta.url).cache).some((path) => path.includes('/node_modules/@aws-sdk/') || path.includes('/node_modules/@smithy/'))
+}
 
 export function frame(type: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
   const out = Buffer.allocUnsafe(5 + payload.length)
@@ -97,7 +107,7 @@ export async function serve(root: string, bin: string, socketPath: string, idleM
         current = undefined
         socket.removeAllListeners('close')
         socket.end(frame(FRAME.exit, int32(code)))
-        if (process.memoryUsage().rss > MAX_RSS_BYTES) socket.once('close', () => shutDown(0))
+        if (process.memoryUsage().rss > MAX_RSS_BYTES || awsSdkLoaded()) socket.once('close', () => shutDown(0))
       },
       () => socket.destroy(),
     ).finally(() => {

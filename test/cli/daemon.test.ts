@@ -132,6 +132,23 @@ describe('LAKE_DAEMON=1: the resident process', function () {
     assert.deepEqual(traced(), ['served'])
   })
 
+  it('a command that used S3 ends the resident process after it (the AWS SDK keeps credentials files read once)', async () => {
+    const {freshUrl, s3Env, s3Server} = await import('../remote/helpers.js')
+    const s3 = await s3Server()
+    const {url} = freshUrl(s3, 'daemon')
+    const ds = box.sub('ds')
+    const first = await started(ds.dir)
+    const call = (...args: string[]) => runLake(args, {cwd: ds.dir, env: {...s3Env(s3), ...env()}})
+    ds.write('a.csv', 'id\n1\n')
+    for (const args of [['init'], ['add', 'a.csv'], ['commit', '-m', 'c'], ['remote', 'add', 'origin', url]]) assert.equal(call(...args).code, 0)
+    assert.ok(alive(first), 'local commands keep it')
+    fs.rmSync(traceFile, {force: true})
+    const pushed = call('push', '--json')
+    assert.equal(pushed.code, 0, describeRun(pushed))
+    await until('it to exit after the push', () => !alive(first), 5000)
+    assert.deepEqual(traced(), ['served'], 'the push itself was served')
+  })
+
   it('a command that finds the resident process busy runs by itself; both succeed', async () => {
     const ds = box.sub('ds')
     await started(ds.dir)
