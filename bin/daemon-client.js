@@ -86,6 +86,13 @@ function run(args, root, runHere) {
     trace('here: not eligible')
     return runHere()
   }
+  let cwd
+  try {
+    cwd = process.cwd()
+  } catch {
+    trace('here: no working directory')
+    return runHere() // (deleted under us: the command says what that means, as by itself)
+  }
   const socket = socketFor(root)
   if (socket === undefined) {
     trace('here: no safe socket directory')
@@ -117,7 +124,7 @@ function run(args, root, runHere) {
   conn.on('connect', () => {
     const env = {}
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v
-    conn.write(`${JSON.stringify({args, cwd: process.cwd(), env, umask: process.umask()})}\n`)
+    conn.write(`${JSON.stringify({args, cwd, env, umask: process.umask()})}\n`)
   })
   conn.on('data', (data) => {
     pending = pending.length === 0 ? data : Buffer.concat([pending, data])
