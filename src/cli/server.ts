@@ -83,6 +83,8 @@ export async function serve(root: string, bin: string, socketPath: string, idleM
     setTimeout(() => shutDown(1), 1000).unref()
   })
   let current: {fail(error: unknown, then: () => void): void} | undefined
+  // stopped (kill, logout): as a lake process stops, without its socket and pid file left behind
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) process.once(signal, () => shutDown(code))
 
   server.on('connection', (socket) => {
     if (busy) {

@@ -204,6 +204,13 @@ describe('LAKE_DAEMON=1: the resident process', function () {
     assert.deepEqual(traced(), ['here: no resident process (starting one)', 'served'])
   })
 
+  it('stopped with SIGTERM, it removes its socket and pid file', async () => {
+    const pid = await started(box.dir)
+    process.kill(pid, 'SIGTERM')
+    await until('it to exit', () => !alive(pid), 5000)
+    assert.deepEqual(fs.readdirSync(sockets), [])
+  })
+
   it('exits after LAKE_DAEMON_IDLE seconds without a command, removing its socket', async () => {
     const r = runLake(['branch'], {cwd: box.dir, env: env({LAKE_DAEMON_IDLE: '1'})})
     assert.equal(r.code, 1, describeRun(r)) // not a dataset: the command's own error
