@@ -27,7 +27,7 @@ function fnv1a(text) {
 /**
  * The socket of the resident process for this build of lake (its bundle's size and mtime), this
  * Node and this package directory, in a directory only this user can use; undefined when there
- * is no bundle or the directory is not safe.
+ * is no bundle, the directory is not safe, or the path is too long for a socket.
  */
 function socketFor(root) {
   let bundle
@@ -40,13 +40,15 @@ function socketFor(root) {
   const dir = process.env.LAKE_DAEMON_DIR || path.join(os.tmpdir(), `lake-daemon-${uid ?? 'user'}`)
   try {
     fs.mkdirSync(dir, {recursive: true, mode: 0o700})
-    const st = fs.statSync(dir)
-    // another user's directory, or one others may write: never talk through it
+    const st = fs.lstatSync(dir)
+    // a symlink, another user's directory, or one others may write: never talk through it
     if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) return undefined
   } catch {
     return undefined
   }
-  return path.join(dir, `${fnv1a(`${root}\0${bundle.size}\0${bundle.mtimeMs}\0${process.version}\0${process.arch}`)}.sock`)
+  const socket = path.join(dir, `${fnv1a(`${root}\0${bundle.size}\0${bundle.mtimeMs}\0${process.version}\0${process.arch}`)}.sock`)
+  // a Unix socket's path has a length limit (104 bytes on macOS, 108 on Linux)
+  return Buffer.byteLength(socket) <= 100 ? socket : undefined
 }
 
 /**
@@ -55,6 +57,8 @@ function socketFor(root) {
  * standard input or descriptors as a file.
  */
 function eligible(args) {
+  // (Unix sockets; Windows would need named pipes)
+  if (process.platform === 'win32') return false
   if (args.length === 0 || args[0] === 'help' || args[0] === SERVE) return false
   if (process.stderr.isTTY) return false
   for (const arg of args) {

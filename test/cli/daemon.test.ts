@@ -220,13 +220,18 @@ describe('LAKE_DAEMON=1: the resident process', function () {
     assert.deepEqual(fs.readdirSync(sockets), [])
   })
 
-  it('never uses a socket directory that others may write, nor one for help or a terminal', async () => {
+  it('never uses a socket directory that others may write or a symlink, nor one for help', async () => {
     fs.chmodSync(sockets, 0o777)
     const r = runLake(['init'], {cwd: box.dir, env: env()})
     assert.equal(r.code, 0, describeRun(r))
     assert.deepEqual(fs.readdirSync(sockets), [])
     fs.chmodSync(sockets, 0o700)
     assert.equal(runLake(['--help'], {cwd: box.dir, env: env()}).code, 0)
-    assert.deepEqual(traced(), ['here: no safe socket directory', 'here: not eligible'])
+    // nor a symlink to a directory (another user may have planted it in /tmp)
+    const link = path.join(box.dir, 'link')
+    fs.symlinkSync(sockets, link)
+    assert.equal(runLake(['status'], {cwd: box.dir, env: env({LAKE_DAEMON_DIR: link})}).code, 0)
+    assert.deepEqual(fs.readdirSync(sockets), [])
+    assert.deepEqual(traced(), ['here: no safe socket directory', 'here: not eligible', 'here: no safe socket directory'])
   })
 })
