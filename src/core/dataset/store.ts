@@ -32,7 +32,7 @@ export class DataStore {
   constructor(readonly objects: ObjectDb, readonly rangeReads: boolean) {
     // Index nodes are re-hashed and cached decoded by the index (index/cache.ts): reading them
     // through ObjectDb.get would hash each a second time and keep a second, raw copy.
-    this.nodes = cachedNodeIO({read: (h) => objects.getUnverified(h), write: (b) => objects.put(b)})
+    this.nodes = cachedNodeIO({read: (h) => objects.getUnverified(h), write: (b) => objects.put(b), visitMany: (hs, visit) => objects.visitUnverified(hs, visit)})
   }
 
   async putRoot(root: VersionRoot): Promise<string> {

@@ -38,6 +38,7 @@ export function cachedNodeIO(io: NodeIO, opts: NodeCacheOptions = {}): NodeIO {
   const wrapped: CachedNodeIO = {
     read: hash => io.read(hash),
     write: bytes => io.write(bytes),
+    ...(io.visitMany ? {visitMany: io.visitMany.bind(io)} : {}),
     [DECODED]: cache,
   }
   return wrapped
@@ -103,33 +104,36 @@ export type LoadedChild = {node: IndexNode; error?: undefined} | {node?: undefin
 export async function loadChildren(io: NodeIO, refs: readonly NodeRef[]): Promise<LoadedChild[]> {
   const cache = cacheOf(io)
   const out = new Array<LoadedChild>(refs.length)
-  const reads: Promise<Uint8Array>[] = []
   const missing: number[] = []
   for (let k = 0; k < refs.length; k++) {
     const hash = refs[k].hash
     const hit = cache?.decoded.get(hash)
     if (hit) out[k] = checkedLoad(hit, refs[k])
-    else if (!cache?.loading.has(hash)) {
-      missing.push(k)
-      reads.push(io.read(hash))
-    }
+    else if (!cache?.loading.has(hash)) missing.push(k)
   }
-  const raws = await Promise.allSettled(reads)
-  for (let m = 0; m < missing.length; m++) {
-    const k = missing[m]
-    const raw = raws[m]
-    if (raw.status === 'rejected') {
-      out[k] = {error: raw.reason}
-      continue
+  // Re-hash what was read, as fetchNode does: a damaged node must never become wrong samples.
+  const settle = (k: number, raw: Uint8Array | undefined, error: unknown, borrowed: boolean) => {
+    if (raw === undefined) {
+      out[k] = {error}
+      return
     }
     try {
-      // Re-hash what we read, as fetchNode does: a damaged node must never become wrong samples.
-      if (sha256hex(raw.value) !== refs[k].hash) throw corrupt(refs[k].hash, 'does not match its hash')
-      const node = decodeNode(refs[k].hash, raw.value)
+      if (sha256hex(raw) !== refs[k].hash) throw corrupt(refs[k].hash, 'does not match its hash')
+      const node = decodeNode(refs[k].hash, raw, {borrowed})
       cache?.decoded.set(refs[k].hash, node)
       out[k] = checkedLoad(node, refs[k])
     } catch (error) {
       out[k] = {error}
+    }
+  }
+  if (io.visitMany && missing.length > 0) {
+    // read together by the store (one read per run of neighbours in a pack), decoded as they come
+    await io.visitMany(missing.map((k) => refs[k].hash), (m, raw, error) => settle(missing[m], raw, error, true))
+  } else {
+    const raws = await Promise.allSettled(missing.map((k) => io.read(refs[k].hash)))
+    for (let m = 0; m < missing.length; m++) {
+      const raw = raws[m]
+      settle(missing[m], raw.status === 'fulfilled' ? raw.value : undefined, raw.status === 'rejected' ? raw.reason : undefined, false)
     }
   }
   // nodes another reader was fetching meanwhile

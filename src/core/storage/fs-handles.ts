@@ -41,6 +41,16 @@ export class ReadHandles {
     }
   }
 
+  /** use() for a read that does not wait: no promise, the descriptor released when `read` returns. */
+  useSync<T>(path: string, checkFresh: boolean, read: (fd: number) => T): T {
+    const entry = this.acquire(path, checkFresh)
+    try {
+      return read(entry.fd)
+    } finally {
+      this.release(entry)
+    }
+  }
+
   evict(path: string): void {
     this.lru.delete(path)
   }
