@@ -3,6 +3,7 @@
 import {crc32} from 'node:zlib'
 import {LRUCache} from 'lru-cache'
 import {sha256hex} from '../hash.js'
+import {countedLru} from '../lru.js'
 import {CorruptObjectError, IndexOutOfRangeError, UnknownTensorError} from '../errors.js'
 import {CHUNK_HEADER_BYTES, chunkPayload, parseChunkHeader, rawSampleByteRange} from '../format/chunk.js'
 import {checksumWorker} from '../checksum-worker.js'
@@ -20,7 +21,7 @@ import {toRanges} from './diff.js'
 
 export class DataStore {
   readonly nodes: NodeIO
-  private readonly roots = new LRUCache<string, VersionRoot>({max: 256})
+  private readonly roots = countedLru<string, VersionRoot>(256)
   private readonly payloads = new LRUCache<string, Payload>({
     maxSize: 128 * 1024 * 1024,
     sizeCalculation: (v) => Math.max(1, v.bytes.byteLength),

@@ -1,7 +1,8 @@
 // Reading nodes: verify, decode, cache. Nodes are immutable and named by their hash, so a decoded
 // node can be cached by hash forever; the cache rides on the NodeIO so every index function that
 // takes `io` shares it without another parameter.
-import {LRUCache} from 'lru-cache'
+import type {LRUCache} from 'lru-cache'
+import {sizedLru} from '../lru.js'
 import {sha256hex} from '../hash.js'
 import {corrupt, decodeNode} from './decode.js'
 import {lastIdOf, type IndexNode} from './node.js'
@@ -28,11 +29,7 @@ export interface NodeCacheOptions {
 export function cachedNodeIO(io: NodeIO, opts: NodeCacheOptions = {}): NodeIO {
   if (DECODED in io) return io
   const cache: NodeCache = {
-    decoded: new LRUCache<string, IndexNode>({
-      max: opts.maxNodes ?? 4096,
-      maxSize: opts.maxBytes ?? 64 << 20,
-      sizeCalculation: node => node.sizeEstimate,
-    }),
+    decoded: sizedLru<string, IndexNode>(opts.maxNodes ?? 4096, opts.maxBytes ?? 64 << 20, node => node.sizeEstimate),
     loading: new Map(),
   }
   const wrapped: CachedNodeIO = {

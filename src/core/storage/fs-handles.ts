@@ -6,7 +6,8 @@
 // local file system, where a thread-pool round trip costs far more and, on a loaded machine, now
 // and then several milliseconds (the slow 1% of random sample reads was almost all first opens).
 import {closeSync, fstatSync, openSync, statSync} from 'node:fs'
-import {LRUCache} from 'lru-cache'
+import type {LRUCache} from 'lru-cache'
+import {countedLru} from '../lru.js'
 
 interface Entry {
   fd: number
@@ -22,8 +23,7 @@ export class ReadHandles {
   private readonly lru: LRUCache<string, Entry>
 
   constructor(maxOpen: number) {
-    this.lru = new LRUCache<string, Entry>({
-      max: Math.max(1, maxOpen),
+    this.lru = countedLru<string, Entry>(maxOpen, {
       dispose: entry => {
         entry.evicted = true
         if (entry.users === 0) closeEntry(entry)
