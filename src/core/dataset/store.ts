@@ -10,7 +10,7 @@ import {checksumWorker} from '../checksum-worker.js'
 import {dtypeInfo, typedArrayFromLittleEndian, type NumericDtype, type TypedArray} from '../format/dtype.js'
 import {decodeSample, isNumericHtype, type SampleValue} from '../format/sample.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
-import {cachedNodeIO, diffIndexes, getEntry, readLeafSlices, type IndexEntry, type LeafSlice, type NodeIO} from '../index/index.js'
+import {cachedNodeIO, diffIndexes, getEntry, readLeafSliceBatches, type IndexEntry, type LeafSlice, type NodeIO} from '../index/index.js'
 import type {LeafNode, LeafNumbers} from '../index/node.js'
 import type {ObjectDb} from '../storage/objects.js'
 import {decodeCommit, encodeCommit, type Commit} from '../version/commit.js'
@@ -349,7 +349,7 @@ export class DataStore {
     }
     const prefetch = Math.max(1, opts.prefetch ?? this.objects.store.readAhead)
     const buffers = new ScanBuffers()
-    const iterator = groupByChunk(readLeafSlices(this.nodes, t.index, start, end))[Symbol.asyncIterator]()
+    const iterator = groupByChunk(readLeafSliceBatches(this.nodes, t.index, start, end))[Symbol.asyncIterator]()
     const inflight: {read: Promise<{parts: LeafSlice[]; payload: Payload}>; bytes: number}[] = []
     let inflightBytes = 0
     let first = start
@@ -475,9 +475,10 @@ function checkedCopy(t: TensorState, index: number, leaf: LeafNode, j: number, p
  * bytes of each run (summed in the same pass: while code is cold, each pass over every entry of a
  * column read costs milliseconds).
  */
-async function* groupByChunk(slices: AsyncIterable<LeafSlice>): AsyncGenerator<{chunk: string; parts: LeafSlice[]; bytes: number}> {
+async function* groupByChunk(batches: AsyncIterable<LeafSlice[]>): AsyncGenerator<{chunk: string; parts: LeafSlice[]; bytes: number}> {
   let group: {chunk: string; parts: LeafSlice[]; bytes: number} | undefined
-  for await (const {leaf, from, to} of slices) {
+  // a batch of slices at a time: one await per batch of leaves read together, not one per leaf
+  for await (const batch of batches) for (const {leaf, from, to} of batch) {
     const {chunkOf, lengths} = leaf
     // a leaf of one chunk (the usual one) is one run: no compare per entry
     const oneChunk = leaf.chunkTable.length === 1
