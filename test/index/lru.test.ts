@@ -1,35 +1,62 @@
-// core/lru.ts: caches bounded by entry count through maxSize (lru-cache's `max` preallocates its
-// slots, a cost each Repo.open paid). The bounds must hold as `max` held them.
+// core/lru.ts, the caches of the read path: against a model (an array in recency order), for any
+// sequence of operations, bounds, sizes and values: the same entries, evicted least recent first,
+// and dispose called exactly for what leaves (evicted, deleted, replaced by another value, cleared).
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import {countedLru, sizedLru} from '../../src/core/lru.js'
+import {Lru} from '../../src/core/lru.js'
 
-describe('LRU bounds without preallocation', () => {
-  it('countedLru keeps the last maxEntries entries used, and disposes of the rest', () => {
-    const disposed: number[] = []
-    const lru = countedLru<number, string>(3, {dispose: (_v, k) => disposed.push(k)})
-    for (const k of [1, 2, 3]) lru.set(k, `v${k}`)
-    lru.get(1)
-    lru.set(4, 'v4')
-    assert.deepEqual([...lru.keys()].sort(), [1, 3, 4])
-    assert.deepEqual(disposed, [2])
-  })
+type Op = {op: 'set'; key: number; value: number} | {op: 'get' | 'peek' | 'delete' | 'has'; key: number} | {op: 'clear'}
 
-  it('sizedLru never holds more than maxEntries entries nor more than maxBytes (fast-check)', () => {
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {weight: 5, arbitrary: fc.record({op: fc.constant('set' as const), key: fc.integer({min: 0, max: 12}), value: fc.integer({min: 0, max: 40})})},
+  {weight: 3, arbitrary: fc.record({op: fc.constantFrom('get' as const, 'peek' as const, 'delete' as const, 'has' as const), key: fc.integer({min: 0, max: 12})})},
+  {weight: 1, arbitrary: fc.record({op: fc.constant('clear' as const)})},
+)
+
+describe('Lru', () => {
+  it('behaves as the model for any operations, entry bound and size bound (fast-check)', () => {
     fc.assert(
-      fc.property(fc.integer({min: 1, max: 20}), fc.integer({min: 1, max: 5000}), fc.array(fc.integer({min: 0, max: 3000}), {maxLength: 200}), (maxEntries, maxBytes, sizes) => {
-        const lru = sizedLru<number, {size: number}>(maxEntries, maxBytes, (v) => v.size)
-        for (const [k, size] of sizes.entries()) {
-          lru.set(k, {size})
-          assert.ok(lru.size <= maxEntries, `${lru.size} entries > ${maxEntries}`)
-          assert.ok([...lru.values()].reduce((sum, v) => sum + v.size, 0) <= maxBytes, 'over the byte budget')
+      fc.property(fc.option(fc.integer({min: 1, max: 6}), {nil: undefined}), fc.option(fc.integer({min: 1, max: 80}), {nil: undefined}), fc.array(op, {maxLength: 80}), (maxEntries, maxSize, ops) => {
+        const disposed: [number, number][] = []
+        const lru = new Lru<number, number>({maxEntries, maxSize, sizeOf: (v) => v, dispose: (v, k) => disposed.push([k, v])})
+        let model: [number, number][] = [] // least recent first
+        const expectDisposed: [number, number][] = []
+        const total = () => model.reduce((s, [, v]) => s + v, 0)
+        for (const o of ops) {
+          const at = 'key' in o ? model.findIndex(([k]) => k === o.key) : -1
+          if (o.op === 'set') {
+            if (at >= 0) {
+              const [[k, old]] = model.splice(at, 1)
+              if (old !== o.value) expectDisposed.push([k, old])
+            }
+            if (maxSize === undefined || o.value <= maxSize) {
+              model.push([o.key, o.value])
+              while (model.length > (maxEntries ?? Infinity) || total() > (maxSize ?? Infinity)) expectDisposed.push(model.shift()!)
+            }
+            assert.equal(lru.set(o.key, o.value), lru)
+          } else if (o.op === 'get') {
+            const expected = at >= 0 ? model[at][1] : undefined
+            if (at >= 0) model.push(...model.splice(at, 1))
+            assert.equal(lru.get(o.key), expected)
+          } else if (o.op === 'peek') {
+            assert.equal(lru.peek(o.key), at >= 0 ? model[at][1] : undefined)
+          } else if (o.op === 'has') {
+            assert.equal(lru.has(o.key), at >= 0)
+          } else if (o.op === 'delete') {
+            if (at >= 0) expectDisposed.push(...model.splice(at, 1))
+            assert.equal(lru.delete(o.key), at >= 0)
+          } else {
+            expectDisposed.push(...model)
+            model = []
+            lru.clear()
+          }
+          assert.deepEqual([...lru.keys()], model.map(([k]) => k))
+          assert.deepEqual([...lru.values()], model.map(([, v]) => v))
+          assert.equal(lru.size, model.length)
+          assert.deepEqual(disposed, expectDisposed)
         }
-        // entries no larger than their share fill it to maxEntries
-        const share = Math.max(1, Math.floor(maxBytes / maxEntries))
-        const even = sizedLru<number, {size: number}>(maxEntries, share * maxEntries, (v) => v.size)
-        for (let k = 0; k < 3 * maxEntries; k++) even.set(k, {size: share - (k % 2)})
-        assert.equal(even.size, maxEntries)
       }),
+      {numRuns: 300},
     )
   })
 })

@@ -1,9 +1,8 @@
 // The object-level view of versions: version roots, commits, tensor samples. Everything here is
 // immutable and content-addressed, so caches keyed by hash never go stale.
 import {crc32} from 'node:zlib'
-import {LRUCache} from 'lru-cache'
 import {sha256hex} from '../hash.js'
-import {countedLru} from '../lru.js'
+import {Lru} from '../lru.js'
 import {CorruptObjectError, IndexOutOfRangeError, UnknownTensorError} from '../errors.js'
 import {CHUNK_HEADER_BYTES, chunkPayload, parseChunkHeader, rawSampleByteRange} from '../format/chunk.js'
 import {checksumWorker} from '../checksum-worker.js'
@@ -21,11 +20,8 @@ import {toRanges} from './diff.js'
 
 export class DataStore {
   readonly nodes: NodeIO
-  private readonly roots = countedLru<string, VersionRoot>(256)
-  private readonly payloads = new LRUCache<string, Payload>({
-    maxSize: 128 * 1024 * 1024,
-    sizeCalculation: (v) => Math.max(1, v.bytes.byteLength),
-  })
+  private readonly roots = new Lru<string, VersionRoot>({maxEntries: 256})
+  private readonly payloads = new Lru<string, Payload>({maxSize: 128 * 1024 * 1024, sizeOf: (v) => Math.max(1, v.bytes.byteLength)})
 
   /** Whole numeric columns by index root, on disk (the Repo sets it for a dataset directory). */
   columnCache?: ColumnCache

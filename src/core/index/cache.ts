@@ -1,8 +1,7 @@
 // Reading nodes: verify, decode, cache. Nodes are immutable and named by their hash, so a decoded
 // node can be cached by hash forever; the cache rides on the NodeIO so every index function that
 // takes `io` shares it without another parameter.
-import type {LRUCache} from 'lru-cache'
-import {sizedLru} from '../lru.js'
+import {Lru} from '../lru.js'
 import {sha256hex} from '../hash.js'
 import {corrupt, decodeNode} from './decode.js'
 import {lastIdOf, type IndexNode} from './node.js'
@@ -11,7 +10,7 @@ import type {NodeIO, NodeRef} from './types.js'
 const DECODED = Symbol('lake.index.decodedNodes')
 
 interface NodeCache {
-  decoded: LRUCache<string, IndexNode>
+  decoded: Lru<string, IndexNode>
   /** Reads in flight, so concurrent readers of one node share one fetch and one decode. */
   loading: Map<string, Promise<IndexNode>>
 }
@@ -29,7 +28,7 @@ export interface NodeCacheOptions {
 export function cachedNodeIO(io: NodeIO, opts: NodeCacheOptions = {}): NodeIO {
   if (DECODED in io) return io
   const cache: NodeCache = {
-    decoded: sizedLru<string, IndexNode>(opts.maxNodes ?? 4096, opts.maxBytes ?? 64 << 20, node => node.sizeEstimate),
+    decoded: new Lru<string, IndexNode>({maxEntries: opts.maxNodes ?? 4096, maxSize: opts.maxBytes ?? 64 << 20, sizeOf: node => node.sizeEstimate}),
     loading: new Map(),
   }
   const wrapped: CachedNodeIO = {

@@ -6,8 +6,7 @@
 // local file system, where a thread-pool round trip costs far more and, on a loaded machine, now
 // and then several milliseconds (the slow 1% of random sample reads was almost all first opens).
 import {closeSync, fstatSync, openSync, statSync} from 'node:fs'
-import type {LRUCache} from 'lru-cache'
-import {countedLru} from '../lru.js'
+import {Lru} from '../lru.js'
 
 interface Entry {
   fd: number
@@ -20,10 +19,11 @@ interface Entry {
 }
 
 export class ReadHandles {
-  private readonly lru: LRUCache<string, Entry>
+  private readonly lru: Lru<string, Entry>
 
   constructor(maxOpen: number) {
-    this.lru = countedLru<string, Entry>(maxOpen, {
+    this.lru = new Lru<string, Entry>({
+      maxEntries: Math.max(1, maxOpen),
       dispose: entry => {
         entry.evicted = true
         if (entry.users === 0) closeEntry(entry)

@@ -3,7 +3,7 @@
 // mismatch is refused, so corruption on disk or in transit is caught where it is read.
 // Small verified objects (index pages, commits, roots: read again and again) are kept in a
 // bounded in-memory LRU.
-import {LRUCache} from 'lru-cache'
+import {Lru} from '../lru.js'
 import {CorruptObjectError, ObjectNotFoundError, PreconditionFailedError, StorageError} from '../errors.js'
 import {checksumWorker} from '../checksum-worker.js'
 import {isHash, sha256hex} from '../hash.js'
@@ -37,7 +37,7 @@ export function objectKey(hash: string, prefix = OBJECTS_PREFIX): string {
 export class ObjectDb {
   readonly store: ObjectStore
   readonly prefix: string
-  private readonly cache: LRUCache<string, Uint8Array> | null
+  private readonly cache: Lru<string, Uint8Array> | null
   private readonly maxCachedObjectBytes: number
 
   constructor(store: ObjectStore, opts: ObjectDbOptions = {}) {
@@ -48,7 +48,7 @@ export class ObjectDb {
     this.prefix = prefix
     const cacheBytes = opts.cacheBytes ?? 64 * 1024 * 1024
     this.maxCachedObjectBytes = Math.min(opts.maxCachedObjectBytes ?? 1024 * 1024, cacheBytes)
-    this.cache = cacheBytes > 0 ? new LRUCache<string, Uint8Array>({maxSize: cacheBytes, sizeCalculation: bytes => Math.max(1, bytes.length)}) : null
+    this.cache = cacheBytes > 0 ? new Lru<string, Uint8Array>({maxSize: cacheBytes, sizeOf: bytes => Math.max(1, bytes.length)}) : null
   }
 
   keyOf(hash: string): string {
