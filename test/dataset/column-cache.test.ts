@@ -82,6 +82,8 @@ describe('column cache', () => {
       const reads = {count: 0}
       const read = repo.objects.getUnverified.bind(repo.objects)
       repo.objects.getUnverified = (hash: string) => (reads.count++, read(hash))
+      const readMany = repo.objects.visitUnverified.bind(repo.objects)
+      repo.objects.visitUnverified = (hashes, visit) => ((reads.count += hashes.length), readMany(hashes, visit))
       try {
         const result = await add(repo, [file], {key: 'id'})
         await commit(repo, {message: file})

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import {Repo} from '../../src/core/repo/repo.js'
+import type {ObjectStore} from '../../src/core/storage/types.js'
 import {diff} from '../../src/core/ops/diff.js'
 import {loadNode} from '../../src/core/index/cache.js'
 import {resolve} from '../../src/core/ops/state.js'
@@ -18,11 +19,22 @@ import {hashOfKey, isChunk, storedObjects} from '../helpers/object-files.js'
 async function countReads(dir: string, fn: (repo: Repo) => Promise<unknown>): Promise<string[]> {
   const repo = await Repo.open(dir)
   const keys: string[] = []
-  const store = repo.store as {get(key: string): Promise<Uint8Array>; getRange(key: string, offset: number, length: number): Promise<Uint8Array>}
+  const store = repo.store as {get(key: string): Promise<Uint8Array>; getRange(key: string, offset: number, length: number): Promise<Uint8Array>; visitMany?: ObjectStore['visitMany']}
   const get = store.get.bind(store)
   const getRange = store.getRange.bind(store)
   store.get = (key) => (keys.push(key), get(key))
   store.getRange = (key, offset, length) => (keys.push(key), getRange(key, offset, length))
+  // a key visitMany passes on to get is counted there, once
+  const visitMany = store.visitMany?.bind(store)
+  if (visitMany) {
+    store.visitMany = (many, visit) => {
+      const from = keys.length
+      return visitMany(many, (i, bytes, error) => {
+        if (bytes && !keys.includes(many[i], from)) keys.push(many[i])
+        visit(i, bytes, error)
+      })
+    }
+  }
   try {
     await fn(repo)
   } finally {

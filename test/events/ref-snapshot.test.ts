@@ -10,6 +10,7 @@ import {Level} from 'level'
 import {Dataset} from '../../src/index.js'
 import {Repo} from '../../src/core/repo/repo.js'
 import {resolve} from '../../src/core/ops/state.js'
+import {diff} from '../../src/core/ops/diff.js'
 import {eventDbOpens} from '../../src/core/events/db.js'
 import {encode} from '../../src/core/codec.js'
 import {MAX_SNAPSHOT_REFS, refSnapshotFile} from '../../src/core/events/ref-snapshot.js'
@@ -76,6 +77,21 @@ describe('ref snapshot: resolving names without opening the event log', function
     const again = await Dataset.open(dir)
     assert.deepEqual([...((await (await again.version('v2')).column('label')) as Int32Array)], [1, 2])
     await again.close()
+  })
+
+  it('diff of two names needs no LevelDB open; when one end needs the log, both ends resolve there and the answer is the same', async () => {
+    const repo = await Repo.open(dir)
+    try {
+      const before = eventDbOpens
+      const byNames = await diff(repo, 'v1', 'v3')
+      assert.equal(eventDbOpens, before)
+      assert.deepEqual(byNames.tensors.map((t) => [t.name, t.added]), [['label', [[1, 3]]]])
+      const viaLog = await diff(repo, 'v3~2', 'v3')
+      assert.ok(eventDbOpens > before)
+      assert.deepEqual(viaLog, byNames)
+    } finally {
+      await repo.close()
+    }
   })
 
   it('a change by any session shows at once: lake sessions rewrite it, other writers make it stale', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import {buildIndex, diffIndexes, editIndex, type IndexEntry} from '../../src/core/index/index.js'
-import {DEEP, MemoryNodeIO, location, makeEntries, makeEntry, treeDepth} from './helpers.js'
+import {buildIndex, cachedNodeIO, decodeNode, diffIndexes, editIndex, type IndexEntry, type InnerNode} from '../../src/core/index/index.js'
+import {BorrowingNodeIO, DEEP, MemoryNodeIO, location, makeEntries, makeEntry, treeDepth} from './helpers.js'
 import {applyEdits, modelDiff} from './model.js'
 
 describe('index diff', () => {
@@ -37,16 +37,33 @@ describe('index diff', () => {
     // Two sequences drawn from one pool of serials, each serial at most once, some relocated.
     const side = fc.uniqueArray(fc.tuple(fc.integer({min: 0, max: 400}), fc.integer({min: 0, max: 2})), {selector: ([s]) => s, maxLength: 250})
     await fc.assert(
-      fc.asyncProperty(side, side, fc.integer({min: 1, max: 3}), async (sa, sb, bits) => {
+      fc.asyncProperty(side, side, fc.integer({min: 1, max: 3}), fc.boolean(), async (sa, sb, bits, borrowing) => {
         const params = {leafBits: bits, nodeBits: bits}
-        const io = new MemoryNodeIO()
+        // nodes read one by one, or together through visitMany as views of a reused buffer
+        const mem = borrowing ? new BorrowingNodeIO() : new MemoryNodeIO()
+        const io = borrowing ? cachedNodeIO(mem) : mem
         const a: IndexEntry[] = sa.map(([s, v]) => makeEntry(s, v))
         const b: IndexEntry[] = sb.map(([s, v]) => makeEntry(s, v))
-        const [ra, rb] = [await buildIndex(io, a, params), await buildIndex(io, b, params)]
+        const [ra, rb] = [await buildIndex(mem, a, params), await buildIndex(mem, b, params)]
         assert.deepEqual(await diffIndexes(io, ra.root, rb.root), modelDiff(a, b))
       }),
       {numRuns: Number(process.env.INDEX_PROPERTY_RUNS ?? 150)},
     )
+  })
+
+  it('a damaged or missing node that differs fails the diff (read one by one or together)', async () => {
+    for (const borrowing of [false, true]) {
+      for (const fault of ['damaged', 'missing'] as const) {
+        const mem = borrowing ? new BorrowingNodeIO() : new MemoryNodeIO()
+        const a = makeEntries(3000)
+        const b = a.map((e, i) => (i % 100 === 7 ? {...e, ...location(makeEntry(i, 1))} : e))
+        const [ra, rb] = [await buildIndex(mem, a), await buildIndex(mem, b)]
+        const bad = (decodeNode(rb.root, mem.objects.get(rb.root)!) as InnerNode).children[3]
+        if (fault === 'missing') mem.objects.delete(bad)
+        else mem.objects.set(bad, Uint8Array.from(mem.objects.get(bad)!).map((x, i) => (i === 40 ? x ^ 1 : x)))
+        await assert.rejects(diffIndexes(cachedNodeIO(mem), ra.root, rb.root), (e: {code?: string}) => e.code === (fault === 'missing' ? 'OBJECT_NOT_FOUND' : 'CORRUPT_OBJECT'))
+      }
+    }
   })
 
   it('reads O(k log n) nodes for k changes in a large tree', async () => {

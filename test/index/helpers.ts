@@ -29,6 +29,31 @@ export class MemoryNodeIO implements NodeIO {
   }
 }
 
+/**
+ * A MemoryNodeIO with visitMany as a store that reuses its read buffer implements it: each node is
+ * handed out as a view of one scratch buffer, overwritten with junk as soon as visit returns. A
+ * reader that keeps a view of what it was handed reads junk later.
+ */
+export class BorrowingNodeIO extends MemoryNodeIO {
+  private scratch = new Uint8Array(1 << 16)
+
+  async visitMany(hashes: readonly string[], visit: (i: number, bytes: Uint8Array | undefined, error?: unknown) => void): Promise<void> {
+    // in reverse: visitMany promises no order
+    for (let i = hashes.length - 1; i >= 0; i--) {
+      this.reads++
+      const bytes = this.objects.get(hashes[i])
+      if (!bytes) {
+        visit(i, undefined, new ObjectNotFoundError(`no object ${hashes[i]}`))
+        continue
+      }
+      if (bytes.length > this.scratch.length) this.scratch = new Uint8Array(bytes.length)
+      this.scratch.set(bytes)
+      visit(i, this.scratch.subarray(0, bytes.length))
+      this.scratch.fill(0xee)
+    }
+  }
+}
+
 const CHUNKS = Array.from({length: 16}, (_, i) => sha256hex(Buffer.from(`chunk ${i}`)))
 
 /** A splitmix64 step: distinct inputs give distinct, random-looking 64-bit ids. */

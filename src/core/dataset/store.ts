@@ -1,15 +1,15 @@
 // The object-level view of versions: version roots, commits, tensor samples. Everything here is
 // immutable and content-addressed, so caches keyed by hash never go stale.
 import {crc32} from 'node:zlib'
-import {LRUCache} from 'lru-cache'
 import {sha256hex} from '../hash.js'
+import {Lru} from '../lru.js'
 import {CorruptObjectError, IndexOutOfRangeError, UnknownTensorError} from '../errors.js'
 import {CHUNK_HEADER_BYTES, chunkPayload, parseChunkHeader, rawSampleByteRange} from '../format/chunk.js'
 import {checksumWorker} from '../checksum-worker.js'
 import {dtypeInfo, typedArrayFromLittleEndian, type NumericDtype, type TypedArray} from '../format/dtype.js'
 import {decodeSample, isNumericHtype, type SampleValue} from '../format/sample.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
-import {cachedNodeIO, diffIndexes, getEntry, readLeafSlices, type IndexEntry, type LeafSlice, type NodeIO} from '../index/index.js'
+import {cachedNodeIO, diffIndexes, getEntry, readLeafSliceBatches, type IndexEntry, type LeafSlice, type NodeIO} from '../index/index.js'
 import type {LeafNode, LeafNumbers} from '../index/node.js'
 import type {ObjectDb} from '../storage/objects.js'
 import {decodeCommit, encodeCommit, type Commit} from '../version/commit.js'
@@ -20,11 +20,8 @@ import {toRanges} from './diff.js'
 
 export class DataStore {
   readonly nodes: NodeIO
-  private readonly roots = new LRUCache<string, VersionRoot>({max: 256})
-  private readonly payloads = new LRUCache<string, Payload>({
-    maxSize: 128 * 1024 * 1024,
-    sizeCalculation: (v) => Math.max(1, v.bytes.byteLength),
-  })
+  private readonly roots = new Lru<string, VersionRoot>({maxEntries: 256})
+  private readonly payloads = new Lru<string, Payload>({maxSize: 128 * 1024 * 1024, sizeOf: (v) => Math.max(1, v.bytes.byteLength)})
 
   /** Whole numeric columns by index root, on disk (the Repo sets it for a dataset directory). */
   columnCache?: ColumnCache
@@ -32,7 +29,7 @@ export class DataStore {
   constructor(readonly objects: ObjectDb, readonly rangeReads: boolean) {
     // Index nodes are re-hashed and cached decoded by the index (index/cache.ts): reading them
     // through ObjectDb.get would hash each a second time and keep a second, raw copy.
-    this.nodes = cachedNodeIO({read: (h) => objects.getUnverified(h), write: (b) => objects.put(b)})
+    this.nodes = cachedNodeIO({read: (h) => objects.getUnverified(h), write: (b) => objects.put(b), visitMany: (hs, visit) => objects.visitUnverified(hs, visit)})
   }
 
   async putRoot(root: VersionRoot): Promise<string> {
@@ -348,7 +345,7 @@ export class DataStore {
     }
     const prefetch = Math.max(1, opts.prefetch ?? this.objects.store.readAhead)
     const buffers = new ScanBuffers()
-    const iterator = groupByChunk(readLeafSlices(this.nodes, t.index, start, end))[Symbol.asyncIterator]()
+    const iterator = groupByChunk(readLeafSliceBatches(this.nodes, t.index, start, end))[Symbol.asyncIterator]()
     const inflight: {read: Promise<{parts: LeafSlice[]; payload: Payload}>; bytes: number}[] = []
     let inflightBytes = 0
     let first = start
@@ -474,9 +471,10 @@ function checkedCopy(t: TensorState, index: number, leaf: LeafNode, j: number, p
  * bytes of each run (summed in the same pass: while code is cold, each pass over every entry of a
  * column read costs milliseconds).
  */
-async function* groupByChunk(slices: AsyncIterable<LeafSlice>): AsyncGenerator<{chunk: string; parts: LeafSlice[]; bytes: number}> {
+async function* groupByChunk(batches: AsyncIterable<LeafSlice[]>): AsyncGenerator<{chunk: string; parts: LeafSlice[]; bytes: number}> {
   let group: {chunk: string; parts: LeafSlice[]; bytes: number} | undefined
-  for await (const {leaf, from, to} of slices) {
+  // a batch of slices at a time: one await per batch of leaves read together, not one per leaf
+  for await (const batch of batches) for (const {leaf, from, to} of batch) {
     const {chunkOf, lengths} = leaf
     // a leaf of one chunk (the usual one) is one run: no compare per entry
     const oneChunk = leaf.chunkTable.length === 1

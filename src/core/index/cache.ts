@@ -1,7 +1,7 @@
 // Reading nodes: verify, decode, cache. Nodes are immutable and named by their hash, so a decoded
 // node can be cached by hash forever; the cache rides on the NodeIO so every index function that
 // takes `io` shares it without another parameter.
-import {LRUCache} from 'lru-cache'
+import {Lru} from '../lru.js'
 import {sha256hex} from '../hash.js'
 import {corrupt, decodeNode} from './decode.js'
 import {lastIdOf, type IndexNode} from './node.js'
@@ -10,7 +10,7 @@ import type {NodeIO, NodeRef} from './types.js'
 const DECODED = Symbol('lake.index.decodedNodes')
 
 interface NodeCache {
-  decoded: LRUCache<string, IndexNode>
+  decoded: Lru<string, IndexNode>
   /** Reads in flight, so concurrent readers of one node share one fetch and one decode. */
   loading: Map<string, Promise<IndexNode>>
 }
@@ -28,16 +28,13 @@ export interface NodeCacheOptions {
 export function cachedNodeIO(io: NodeIO, opts: NodeCacheOptions = {}): NodeIO {
   if (DECODED in io) return io
   const cache: NodeCache = {
-    decoded: new LRUCache<string, IndexNode>({
-      max: opts.maxNodes ?? 4096,
-      maxSize: opts.maxBytes ?? 64 << 20,
-      sizeCalculation: node => node.sizeEstimate,
-    }),
+    decoded: new Lru<string, IndexNode>({maxEntries: opts.maxNodes ?? 4096, maxSize: opts.maxBytes ?? 64 << 20, sizeOf: node => node.sizeEstimate}),
     loading: new Map(),
   }
   const wrapped: CachedNodeIO = {
     read: hash => io.read(hash),
     write: bytes => io.write(bytes),
+    ...(io.visitMany ? {visitMany: io.visitMany.bind(io)} : {}),
     [DECODED]: cache,
   }
   return wrapped
@@ -103,33 +100,36 @@ export type LoadedChild = {node: IndexNode; error?: undefined} | {node?: undefin
 export async function loadChildren(io: NodeIO, refs: readonly NodeRef[]): Promise<LoadedChild[]> {
   const cache = cacheOf(io)
   const out = new Array<LoadedChild>(refs.length)
-  const reads: Promise<Uint8Array>[] = []
   const missing: number[] = []
   for (let k = 0; k < refs.length; k++) {
     const hash = refs[k].hash
     const hit = cache?.decoded.get(hash)
     if (hit) out[k] = checkedLoad(hit, refs[k])
-    else if (!cache?.loading.has(hash)) {
-      missing.push(k)
-      reads.push(io.read(hash))
-    }
+    else if (!cache?.loading.has(hash)) missing.push(k)
   }
-  const raws = await Promise.allSettled(reads)
-  for (let m = 0; m < missing.length; m++) {
-    const k = missing[m]
-    const raw = raws[m]
-    if (raw.status === 'rejected') {
-      out[k] = {error: raw.reason}
-      continue
+  // Re-hash what was read, as fetchNode does: a damaged node must never become wrong samples.
+  const settle = (k: number, raw: Uint8Array | undefined, error: unknown, borrowed: boolean) => {
+    if (raw === undefined) {
+      out[k] = {error}
+      return
     }
     try {
-      // Re-hash what we read, as fetchNode does: a damaged node must never become wrong samples.
-      if (sha256hex(raw.value) !== refs[k].hash) throw corrupt(refs[k].hash, 'does not match its hash')
-      const node = decodeNode(refs[k].hash, raw.value)
+      if (sha256hex(raw) !== refs[k].hash) throw corrupt(refs[k].hash, 'does not match its hash')
+      const node = decodeNode(refs[k].hash, raw, {borrowed})
       cache?.decoded.set(refs[k].hash, node)
       out[k] = checkedLoad(node, refs[k])
     } catch (error) {
       out[k] = {error}
+    }
+  }
+  if (io.visitMany && missing.length > 0) {
+    // read together by the store (one read per run of neighbours in a pack), decoded as they come
+    await io.visitMany(missing.map((k) => refs[k].hash), (m, raw, error) => settle(missing[m], raw, error, true))
+  } else {
+    const raws = await Promise.allSettled(missing.map((k) => io.read(refs[k].hash)))
+    for (let m = 0; m < missing.length; m++) {
+      const raw = raws[m]
+      settle(missing[m], raw.status === 'fulfilled' ? raw.value : undefined, raw.status === 'rejected' ? raw.reason : undefined, false)
     }
   }
   // nodes another reader was fetching meanwhile

@@ -110,14 +110,19 @@ function decodeInner(obj: Record<string, unknown>): InnerNode {
   return node
 }
 
-/** Decodes and validates the bytes of index node `hash` (the hash is only used to name it). */
-export function decodeNode(hash: string, raw: Uint8Array): IndexNode {
-  // leaves in the writer's layout are read directly (leaf-wire.ts); anything else generically
+/**
+ * Decodes and validates the bytes of index node `hash` (the hash is only used to name it). The node
+ * may keep views of `raw`, unless `borrowed`: then raw is the caller's, valid only during this call
+ * (a read buffer it reuses), and the node gets bytes of its own.
+ */
+export function decodeNode(hash: string, raw: Uint8Array, opts: {borrowed?: boolean} = {}): IndexNode {
+  // leaves in the writer's layout are read directly (leaf-wire.ts, which copies); anything else generically
   const wire = readLeafFields(raw)
   let obj: unknown = wire
   if (obj === undefined) {
     try {
-      obj = decode(raw)
+      // the generic decoder gives binary fields as views of what it decodes
+      obj = decode(opts.borrowed ? raw.slice() : raw)
     } catch (err) {
       throw corrupt(hash, `is not msgpack (${(err as Error).message})`)
     }

@@ -3,7 +3,7 @@
 // entries on both sides and is dropped unread. Only nodes that differ are read, and a change of k
 // entries makes O(k) nodes differ per level. The entries of differing leaves are then matched by
 // sample id. Requires sample ids to be unique within an index (the ids are random 64-bit).
-import {loadChild, loadNode} from './cache.js'
+import {loadChildren, loadNode, type LoadedChild} from './cache.js'
 import {INNER_KIND, type IndexNode, type InnerNode, type LeafNode} from './node.js'
 import type {NodeIO, NodeRef} from './types.js'
 
@@ -16,8 +16,8 @@ export interface IndexDiff {
   deleted: number[]
 }
 
-/** Reads in flight while expanding one level (object stores reward parallel reads). */
-const PARALLEL_READS = 16
+/** Nodes read together while expanding one level (see open). */
+const READ_BATCH = 256
 
 interface Placed {
   ref: NodeRef
@@ -39,19 +39,6 @@ interface Parked {
   position: number
 }
 
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await fn(items[i])
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
-  return results
-}
-
 /** One side after opening the subtrees of one level. */
 interface Opened {
   /** Subtrees of lower levels, not opened yet (the side's tree is taller, or they are leaves). */
@@ -65,7 +52,18 @@ async function open(io: NodeIO, frontier: Placed[], level: number, leaves: Place
   const kept: Placed[] = []
   const opened: Placed[] = []
   for (const p of frontier) (p.ref.level === level ? opened : kept).push(p)
-  const nodes = await mapLimited(opened, PARALLEL_READS, p => (p.node ? Promise.resolve(p.node) : loadChild(io, p.ref)))
+  // read together (loadChildren: one store call, verified and decoded in one loop), not a promise
+  // chain each; READ_BATCH at a time, which bounds the reads a remote store is asked for at once
+  const refs = opened.filter(p => !p.node).map(p => p.ref)
+  const loaded: LoadedChild[] = []
+  for (let k = 0; k < refs.length; k += READ_BATCH) loaded.push(...(await loadChildren(io, refs.slice(k, k + READ_BATCH))))
+  let r = 0
+  const nodes = opened.map(p => {
+    if (p.node) return p.node
+    const {node, error} = loaded[r++]
+    if (node === undefined) throw error
+    return node
+  })
   const inner: Opened['inner'] = []
   opened.forEach((p, i) => {
     const node = nodes[i]

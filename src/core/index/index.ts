@@ -6,6 +6,6 @@ export {INDEX_NODE_VERSION, type IndexNode, type LeafNode, type InnerNode} from 
 export {decodeNode} from './decode.js'
 export {cachedNodeIO, type NodeCacheOptions} from './cache.js'
 export {TreeBuilder, buildIndex, type IndexRoot} from './builder.js'
-export {findPositionsById, getEntries, getEntry, indexLength, readEntries, readEntryBatches, readLeafSlices, type LeafSlice} from './reader.js'
+export {findPositionsById, getEntries, getEntry, indexLength, readEntries, readEntryBatches, readLeafSliceBatches, readLeafSlices, type LeafSlice} from './reader.js'
 export {editIndex, type IndexEdits} from './editor.js'
 export {diffIndexes, type IndexDiff} from './diff.js'

@@ -19,31 +19,54 @@ function bytesOf(parts: (number | string)[]): Uint8Array {
 }
 
 /**
- * The fields of a leaf in the writer's layout, or undefined. Bins are views of one copy of `raw`
- * (the caller may reuse what it read into); offsets and lengths hold only integers in [0, 2^32),
- * one of each per id (else undefined), in one array. One copy and one array, not one each: a
- * typed array with a buffer of its own costs microseconds to make, a good part of a leaf's read.
+ * The fields of a leaf in the writer's layout, or undefined. What the leaf keeps lies in one new
+ * buffer (the caller may reuse what it read into): offsets and lengths, only integers in [0, 2^32)
+ * and one of each per id (else undefined), as one Uint32Array, then copies of the ids, crcs,
+ * chunkOf and chunks bins. One buffer, not one per field nor a copy of all of `raw`: a typed array
+ * with a buffer of its own costs microseconds to make and to collect, a good part of a leaf's
+ * read, and every new page of memory a page fault.
  */
 export function readLeafFields(raw: Uint8Array): {kind: string; v: number; ids: Uint8Array; chunks: Uint8Array; chunkOf: Uint8Array; offsets: Uint32Array; lengths: Uint32Array; crcs: Uint8Array} | undefined {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
-  const own = new Uint8Array(raw)
   const at: [number] = [0]
   if (!expect(raw, at, PREFIX) || !expect(raw, at, KEYS[0])) return undefined
-  const ids = bin(raw, own, view, at)
-  if (ids === null || ids.length % 8 !== 0 || !expect(raw, at, KEYS[1])) return undefined
-  const n = ids.length / 8
-  const numbers = new Uint32Array(2 * n)
-  const chunks = bin(raw, own, view, at)
-  if (chunks === null || !expect(raw, at, KEYS[2])) return undefined
-  const chunkOf = bin(raw, own, view, at)
-  if (chunkOf === null || !expect(raw, at, KEYS[3])) return undefined
-  const offsets = uints(raw, view, at, numbers.subarray(0, n))
+  const idsLength = binLength(raw, view, at)
+  const idsAt = at[0] - idsLength
+  if (idsLength < 0 || idsLength % 8 !== 0 || !expect(raw, at, KEYS[1])) return undefined
+  const n = idsLength / 8
+  const chunksLength = binLength(raw, view, at)
+  const chunksAt = at[0] - chunksLength
+  if (chunksLength < 0 || !expect(raw, at, KEYS[2])) return undefined
+  const chunkOfLength = binLength(raw, view, at)
+  const chunkOfAt = at[0] - chunkOfLength
+  if (chunkOfLength < 0 || !expect(raw, at, KEYS[3])) return undefined
+  // [offsets, lengths: 4n each][ids: 8n][crcs: 4n][chunkOf][chunks]: every typed view aligned
+  const own = new Uint8Array(20 * n + chunkOfLength + chunksLength)
+  const offsets = uints(raw, view, at, new Uint32Array(own.buffer, 0, n))
   if (offsets === null || !expect(raw, at, KEYS[4])) return undefined
-  const lengths = uints(raw, view, at, numbers.subarray(n))
+  const lengths = uints(raw, view, at, new Uint32Array(own.buffer, 4 * n, n))
   if (lengths === null || !expect(raw, at, KEYS[5])) return undefined
-  const crcs = bin(raw, own, view, at)
-  if (crcs === null || at[0] !== raw.byteLength) return undefined
-  return {kind: 'index-leaf', v: 1, ids, chunks, chunkOf, offsets, lengths, crcs}
+  const crcsLength = binLength(raw, view, at)
+  const crcsAt = at[0] - crcsLength
+  // crcs of another length than 4 per id: the generic decoder reports it
+  if (crcsLength !== 4 * n || at[0] !== raw.byteLength) return undefined
+  // (the fields in the order of the layout: decode.ts checks it)
+  return {
+    kind: 'index-leaf',
+    v: 1,
+    ids: copyInto(own, 8 * n, raw, idsAt, idsLength),
+    chunks: copyInto(own, 20 * n + chunkOfLength, raw, chunksAt, chunksLength),
+    chunkOf: copyInto(own, 20 * n, raw, chunkOfAt, chunkOfLength),
+    offsets,
+    lengths,
+    crcs: copyInto(own, 16 * n, raw, crcsAt, crcsLength),
+  }
+}
+
+/** raw[from, from + length) copied to own at `to`, as the view of own it now is. */
+function copyInto(own: Uint8Array, to: number, raw: Uint8Array, from: number, length: number): Uint8Array {
+  own.set(raw.subarray(from, from + length), to)
+  return own.subarray(to, to + length)
 }
 
 function expect(raw: Uint8Array, at: [number], bytes: Uint8Array): boolean {
@@ -54,11 +77,11 @@ function expect(raw: Uint8Array, at: [number], bytes: Uint8Array): boolean {
   return true
 }
 
-/** bin 8/16/32, as the view of `own` (a copy of `raw`) at its place; null when not a bin. */
-function bin(raw: Uint8Array, own: Uint8Array, view: DataView, at: [number]): Uint8Array | null {
+/** bin 8/16/32: its byte length, with at[0] moved past it (so its bytes start at at[0] - length); -1 when not a bin. */
+function binLength(raw: Uint8Array, view: DataView, at: [number]): number {
   let p = at[0]
   const end = raw.length
-  if (p >= end) return null
+  if (p >= end) return -1
   const tag = raw[p]
   let n: number
   if (tag === 0xc4 && p + 2 <= end) {
@@ -70,10 +93,10 @@ function bin(raw: Uint8Array, own: Uint8Array, view: DataView, at: [number]): Ui
   } else if (tag === 0xc6 && p + 5 <= end) {
     n = view.getUint32(p + 1)
     p += 5
-  } else return null
-  if (p + n > end) return null
+  } else return -1
+  if (p + n > end) return -1
   at[0] = p + n
-  return own.subarray(p, p + n)
+  return n
 }
 
 /**

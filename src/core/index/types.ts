@@ -22,6 +22,12 @@ export interface NodeIO {
   read(hash: string): Promise<Uint8Array>
   /** Stores the bytes and returns sha256hex(bytes); idempotent. */
   write(bytes: Uint8Array): Promise<string>
+  /**
+   * Optional: the bytes of several nodes at once, each handed to visit(i, bytes) in any order (or
+   * visit(i, undefined, error)); `bytes` are valid only until visit returns. Range reads use it for
+   * the leaves under a page.
+   */
+  visitMany?(hashes: readonly string[], visit: (i: number, bytes: Uint8Array | undefined, error?: unknown) => void): Promise<void>
 }
 
 /**

@@ -9,7 +9,7 @@ import {decodeSample} from '../format/sample.js'
 import {UnknownTensorError} from '../errors.js'
 import {revisionSource} from '../version/source.js'
 import {resolveRevision} from '../version/resolve.js'
-import {commitRoot, readState} from './state.js'
+import {commitRoot, readState, resolveAll} from './state.js'
 
 export const STAGED = 'STAGED'
 
@@ -44,7 +44,7 @@ export interface DiffOptions {
 
 /** `lake diff` (HEAD vs staged), `lake diff A` (A vs staged), `lake diff A B`. */
 export async function diff(repo: Repo, a?: string, b?: string, opts: DiffOptions = {}): Promise<DiffResult> {
-  const ends = await repo.withDb(async (db) => {
+  const ends = a && b ? await committedEnds(repo, a, b) : await repo.withDb(async (db) => {
     const src = revisionSource(db)
     const state = await readState(repo, db)
     const from = a ? await resolveRevision(src, a) : state.head.commit
@@ -65,6 +65,15 @@ export async function diff(repo: Repo, a?: string, b?: string, opts: DiffOptions
     tensors.push(json)
   }
   return {from: ends.from, to: ends.to, tensors}
+}
+
+/**
+ * Both ends of `diff A B`: two revisions, resolved like `show` resolves one (from the ref snapshot
+ * when it is valid: no event-log open, which costs more than a small diff itself).
+ */
+async function committedEnds(repo: Repo, a: string, b: string) {
+  const [from, to] = await resolveAll(repo, [a, b])
+  return {from, to, fromRoot: await commitRoot(repo, from), toRoot: await commitRoot(repo, to)}
 }
 
 async function sampleValues(repo: Repo, a: VersionRoot, b: VersionRoot, d: TensorDiff, limit: number) {

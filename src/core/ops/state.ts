@@ -38,13 +38,29 @@ export function requireBranch(head: HeadState, what: string): string {
  * revision needs only HEAD and refs (no LevelDB open), else in a short DB visit.
  */
 export async function resolve(repo: Repo, rev: string): Promise<string> {
+  return (await resolveAll(repo, [rev]))[0]
+}
+
+/**
+ * Resolves several revisions against one state of the refs: all from one ref snapshot when each
+ * needs only HEAD and refs, else all in one short DB visit (never some from each).
+ */
+export async function resolveAll(repo: Repo, revs: readonly string[]): Promise<string[]> {
   const snap = repo.refSnapshot()
   if (snap) {
     try {
-      return await resolveRevision(refsOnlySource(snap), rev)
+      const src = refsOnlySource(snap)
+      const out: string[] = []
+      for (const rev of revs) out.push(await resolveRevision(src, rev))
+      return out
     } catch (error) {
       if (!(error instanceof NeedsEventDb)) throw error
     }
   }
-  return repo.withDb((db) => resolveRevision(revisionSource(db), rev))
+  return repo.withDb(async (db) => {
+    const src = revisionSource(db)
+    const out: string[] = []
+    for (const rev of revs) out.push(await resolveRevision(src, rev))
+    return out
+  })
 }

@@ -6,7 +6,7 @@
 // local file system, where a thread-pool round trip costs far more and, on a loaded machine, now
 // and then several milliseconds (the slow 1% of random sample reads was almost all first opens).
 import {closeSync, fstatSync, openSync, statSync} from 'node:fs'
-import {LRUCache} from 'lru-cache'
+import {Lru} from '../lru.js'
 
 interface Entry {
   fd: number
@@ -19,11 +19,11 @@ interface Entry {
 }
 
 export class ReadHandles {
-  private readonly lru: LRUCache<string, Entry>
+  private readonly lru: Lru<string, Entry>
 
   constructor(maxOpen: number) {
-    this.lru = new LRUCache<string, Entry>({
-      max: Math.max(1, maxOpen),
+    this.lru = new Lru<string, Entry>({
+      maxEntries: Math.max(1, maxOpen),
       dispose: entry => {
         entry.evicted = true
         if (entry.users === 0) closeEntry(entry)
@@ -36,6 +36,16 @@ export class ReadHandles {
     const entry = this.acquire(path, checkFresh)
     try {
       return await read(entry.fd)
+    } finally {
+      this.release(entry)
+    }
+  }
+
+  /** use() for a read that does not wait: no promise, the descriptor released when `read` returns. */
+  useSync<T>(path: string, checkFresh: boolean, read: (fd: number) => T): T {
+    const entry = this.acquire(path, checkFresh)
+    try {
+      return read(entry.fd)
     } finally {
       this.release(entry)
     }

@@ -3,12 +3,12 @@
 // mismatch is refused, so corruption on disk or in transit is caught where it is read.
 // Small verified objects (index pages, commits, roots: read again and again) are kept in a
 // bounded in-memory LRU.
-import {LRUCache} from 'lru-cache'
+import {Lru} from '../lru.js'
 import {CorruptObjectError, ObjectNotFoundError, PreconditionFailedError, StorageError} from '../errors.js'
 import {checksumWorker} from '../checksum-worker.js'
 import {isHash, sha256hex} from '../hash.js'
 import {assertPrefix, OBJECTS_PREFIX} from './keys.js'
-import type {ObjectStore, PutOptions} from './types.js'
+import type {ManyVisitor, ObjectStore, PutOptions} from './types.js'
 
 export interface ObjectDbOptions {
   /** Key prefix of all objects; '' or ending in '/'. Default 'objects/'. */
@@ -37,7 +37,7 @@ export function objectKey(hash: string, prefix = OBJECTS_PREFIX): string {
 export class ObjectDb {
   readonly store: ObjectStore
   readonly prefix: string
-  private readonly cache: LRUCache<string, Uint8Array> | null
+  private readonly cache: Lru<string, Uint8Array> | null
   private readonly maxCachedObjectBytes: number
 
   constructor(store: ObjectStore, opts: ObjectDbOptions = {}) {
@@ -48,7 +48,7 @@ export class ObjectDb {
     this.prefix = prefix
     const cacheBytes = opts.cacheBytes ?? 64 * 1024 * 1024
     this.maxCachedObjectBytes = Math.min(opts.maxCachedObjectBytes ?? 1024 * 1024, cacheBytes)
-    this.cache = cacheBytes > 0 ? new LRUCache<string, Uint8Array>({maxSize: cacheBytes, sizeCalculation: bytes => Math.max(1, bytes.length)}) : null
+    this.cache = cacheBytes > 0 ? new Lru<string, Uint8Array>({maxSize: cacheBytes, sizeOf: bytes => Math.max(1, bytes.length)}) : null
   }
 
   keyOf(hash: string): string {
@@ -137,6 +137,40 @@ export class ObjectDb {
     } catch (err) {
       throw this.renamed(hash, err)
     }
+  }
+
+  /**
+   * getUnverified for many objects at once (ObjectStore.visitMany where the store has it): visit(i,
+   * bytes) for each, in any order, or visit(i, undefined, error). `bytes` are valid only until
+   * visit returns.
+   */
+  async visitUnverified(hashes: readonly string[], visit: ManyVisitor): Promise<void> {
+    const many = this.store.visitMany
+    if (!many) {
+      const got = await Promise.allSettled(hashes.map((h) => this.getUnverified(h)))
+      for (let i = 0; i < got.length; i++) {
+        const g = got[i]
+        if (g.status === 'fulfilled') visit(i, g.value)
+        else visit(i, undefined, g.reason)
+      }
+      return
+    }
+    const keys: string[] = []
+    const at: number[] = []
+    for (let i = 0; i < hashes.length; i++) {
+      try {
+        this.checkHash(hashes[i])
+      } catch (error) {
+        visit(i, undefined, error)
+        continue
+      }
+      keys.push(this.keyOf(hashes[i]))
+      at.push(i)
+    }
+    await many.call(this.store, keys, (k, bytes, error) => {
+      if (bytes) visit(at[k], bytes)
+      else visit(at[k], undefined, this.renamed(hashes[at[k]], error))
+    })
   }
 
   async has(hash: string): Promise<boolean> {

@@ -97,6 +97,14 @@ export interface ObjectStore {
    * locks); gc calls it.
    */
   cleanupTemp?(olderThanMs: number): Promise<{files: number; bytes: number}>
+  /**
+   * Optional: the whole objects `keys` at once, for a reader of many small objects (the leaves under
+   * an index page). Calls visit(i, bytes) for each key, in any order, or visit(i, undefined, error)
+   * with what get would throw. `bytes` may be a view of a buffer the store reuses: valid only until
+   * visit returns (copy what you keep). Resolves once every key has been visited. ObjectDb falls
+   * back to get per key where a store has none.
+   */
+  visitMany?(keys: readonly string[], visit: ManyVisitor): void | Promise<void>
   /** Current etag, or null when absent. */
   head(key: string): Promise<{etag: string; size: number} | null>
   list(prefix: string): AsyncIterable<ListedObject>
@@ -106,3 +114,6 @@ export interface ObjectStore {
   flush(): Promise<void>
   close(): Promise<void>
 }
+
+/** See ObjectStore.visitMany. */
+export type ManyVisitor = (i: number, bytes: Uint8Array | undefined, error?: unknown) => void
