@@ -13,6 +13,11 @@ const path = require('node:path')
 
 const FRAME = {accepted: 0, stdout: 1, stderr: 2, exit: 3, busy: 4}
 const SERVE = '__lake-serve'
+// Variables read once, when a module loads (debug output, colour support, Node's own options and
+// locale), not when a command runs: a resident process serves only clients that agree with it on
+// all of them (they are part of its socket's name), and starts with these and little else.
+const LOAD_TIME = /^(DEBUG|NODE_OPTIONS|NODE_DEBUG|NODE_PATH|FORCE_COLOR|NO_COLOR|TERM|COLORTERM|CI|LANG|LANGUAGE|LC_[A-Z]+|OCLIF_[A-Z_]+)$/
+const loadTimeEnv = () => Object.keys(process.env).filter((k) => LOAD_TIME.test(k)).sort().map((k) => [k, process.env[k]])
 
 /** FNV-1a, 32 bits, as hex: a short stable name (no crypto module to load). */
 function fnv1a(text) {
@@ -46,24 +51,25 @@ function socketFor(root) {
   } catch {
     return undefined
   }
-  const socket = path.join(dir, `${fnv1a(`${root}\0${bundle.size}\0${bundle.mtimeMs}\0${process.version}\0${process.arch}`)}.sock`)
+  const key = `${root}\0${bundle.size}\0${bundle.mtimeMs}\0${process.version}\0${process.arch}\0${JSON.stringify(loadTimeEnv())}`
+  const socket = path.join(dir, `${fnv1a(key)}.sock`)
   // a Unix socket's path has a length limit (104 bytes on macOS, 108 on Linux)
   return Buffer.byteLength(socket) <= 100 ? socket : undefined
 }
 
 /**
- * Whether a command may run in the resident process: not help (its colours follow the terminal),
- * not with stderr on a terminal (progress bars draw on it), not one that names this process's own
- * standard input or descriptors as a file.
+ * Whether a command may run in the resident process: not help, not with stdout or stderr on a
+ * terminal (colours and progress bars follow the terminal), not one that names this process's
+ * own standard input or descriptors as a file.
  */
 function eligible(args) {
   // (Unix sockets; Windows would need named pipes)
   if (process.platform === 'win32') return false
   if (args.length === 0 || args[0] === 'help' || args[0] === SERVE) return false
-  if (process.stderr.isTTY) return false
+  if (process.stderr.isTTY || process.stdout.isTTY) return false
   for (const arg of args) {
     if (arg === '--help' || arg === '-h') return false
-    if (/^\/dev\/(std(in|out|err)|fd\/)|^\/proc\/self\//.test(arg)) return false
+    if (/\/dev\/(std(in|out|err)|fd\/)|\/proc\/self\//.test(arg)) return false
   }
   return true
 }
@@ -72,7 +78,10 @@ function eligible(args) {
 function startServer(root, socket) {
   const {spawn} = require('node:child_process')
   try {
-    spawn(process.execPath, [path.join(root, 'bin', 'run.js'), SERVE, socket], {detached: true, stdio: 'ignore', cwd: path.dirname(socket)}).unref()
+    // its own environment is only what it needs to start: each command brings its own
+    const env = Object.fromEntries(loadTimeEnv())
+    for (const k of ['PATH', 'HOME', 'TMPDIR', 'LAKE_DAEMON_IDLE']) if (process.env[k] !== undefined) env[k] = process.env[k]
+    spawn(process.execPath, [path.join(root, 'bin', 'run.js'), SERVE, socket], {detached: true, stdio: 'ignore', cwd: path.dirname(socket), env}).unref()
   } catch {
     // no resident process: every command runs in its own, as without LAKE_DAEMON
   }
@@ -128,7 +137,7 @@ function run(args, root, runHere) {
   conn.on('connect', () => {
     const env = {}
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v
-    conn.write(`${JSON.stringify({args, cwd, env, umask: process.umask()})}\n`)
+    conn.write(`${JSON.stringify({args, cwd, env, umask: process.umask(), pid: process.pid})}\n`)
   })
   conn.on('data', (data) => {
     pending = pending.length === 0 ? data : Buffer.concat([pending, data])

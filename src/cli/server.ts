@@ -14,8 +14,9 @@
 //
 // Frames to the client: one byte of type, a u32 (big-endian) length, the payload.
 import {createServer, connect, type Server, type Socket} from 'node:net'
-import {unlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
+import {dropAllMemoryStores} from '../core/storage/memory.js'
 import {main} from './main.js'
 
 // process.exit as it is when this module loads: a command's run replaces it (runRequest)
@@ -29,6 +30,8 @@ export interface DaemonRequest {
   cwd: string
   env: Record<string, string>
   umask: number
+  /** the client's process id (for diagnosis) */
+  pid?: number
 }
 
 /** Past this after a command, the process exits (a fresh one starts small): a big add's heap stays. */
@@ -59,19 +62,22 @@ export async function serve(root: string, bin: string, socketPath: string, idleM
   const server = createServer({allowHalfOpen: false})
   let busy = false
   let idleTimer: NodeJS.Timeout | undefined
+  let listening: number | undefined // the inode of our socket file
   const armIdle = () => {
     clearTimeout(idleTimer)
     idleTimer = setTimeout(() => shutDown(0), idleMs)
   }
   const shutDown = (code: number) => {
     server.close()
-    // the socket file is ours only while we listen on it
-    for (const file of [socketPath, `${socketPath}.pid`]) {
-      try {
-        unlinkSync(file)
-      } catch {
-        // gone already
+    // the socket and pid files are ours only while the socket is the one we bound (a process that
+    // replaced a stale socket at the same moment as us may hold the name now)
+    try {
+      if (listening !== undefined && statSync(socketPath).ino === listening) {
+        unlinkSync(socketPath)
+        unlinkSync(`${socketPath}.pid`)
       }
+    } catch {
+      // gone already
     }
     exitProcess(code)
   }
@@ -93,11 +99,17 @@ export async function serve(root: string, bin: string, socketPath: string, idleM
     }
     busy = true
     clearTimeout(idleTimer)
+    let retiring = false
     readRequest(socket).then(
       async (request) => {
         if (request === undefined) return // the client left before asking
         socket.write(frame(FRAME.accepted))
-        // The client is gone (interrupted, killed): stop as a killed lake would.
+        // The client is gone (interrupted, killed): stop as a killed lake would. Seen at the
+        // command's next wait for I/O, and a command waits for I/O before its commit point (its
+        // objects' flush), so one whose client died before that point never lands; a synchronous
+        // stretch before it (parsing a big CSV) runs on in vain until then. (A watchdog thread
+        // polling the client's pid was tried: it was itself held up for seconds during such
+        // stretches, for a reason not found.)
         socket.on('close', () => shutDown(130))
         current = {
           fail: (error, then) => {
@@ -108,19 +120,24 @@ export async function serve(root: string, bin: string, socketPath: string, idleM
         const code = await runRequest(request, root, bin, socket)
         current = undefined
         socket.removeAllListeners('close')
-        socket.end(frame(FRAME.exit, int32(code)))
-        if (process.memoryUsage().rss > MAX_RSS_BYTES || awsSdkLoaded()) socket.once('close', () => shutDown(0))
+        // Past the memory bound, or after the AWS SDK was loaded: serve no more. Stop taking
+        // connections first, so that no other command is accepted and then cut short.
+        retiring = process.memoryUsage().rss > MAX_RSS_BYTES || awsSdkLoaded()
+        if (retiring) server.close()
+        // (written data stays readable by the client after this process exits)
+        socket.end(frame(FRAME.exit, int32(code)), () => retiring && shutDown(0))
       },
       () => socket.destroy(),
     ).finally(() => {
+      if (retiring) return // busy to the end
       busy = false
       armIdle()
     })
   })
 
-  await listen(server, socketPath)
+  listening = await listen(server, socketPath)
   // which process serves (for `kill`, and for tests)
-  writeFileSync(`${socketPath}.pid`, `${process.pid}\n`)
+  writeFileSync(`${socketPath}.pid`, `${process.pid}\n`, {mode: 0o600})
   armIdle()
 }
 
@@ -212,29 +229,38 @@ async function runRequest(request: DaemonRequest, root: string, bin: string, soc
       process.chdir('/')
     }
   }
+  // memory:// stores end with their command, as with a process of its own
+  dropAllMemoryStores()
   const code = exitCode ?? Number(process.exitCode ?? 0)
   process.exitCode = undefined
   return code
 }
 
-/** Listens on `path`; a socket file left by a process that died is replaced, a live one is not. */
-async function listen(server: Server, path: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(path, () => {
-          server.off('error', reject)
-          resolve()
-        })
-      })
-      return
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt > 0) throw error
-      if (await answers(path)) throw new Error(`another lake daemon serves ${path}`)
-      unlinkSync(path)
-    }
+/**
+ * Listens on `path` and returns the inode of the socket file. A socket file left by a process that
+ * died is replaced, a live one is not. The socket is bound under a temporary name, made private,
+ * then renamed into place: two processes replacing a stale socket at once never leave one bound
+ * to a name the other then removed.
+ */
+async function listen(server: Server, path: string): Promise<number> {
+  if (await answers(path)) throw new Error(`another lake daemon serves ${path}`)
+  const temp = `${path}.${process.pid}.tmp`
+  try {
+    unlinkSync(temp)
+  } catch {
+    // none
   }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(temp, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  chmodSync(temp, 0o600)
+  const ino = statSync(temp).ino
+  renameSync(temp, path)
+  return ino
 }
 
 function answers(path: string): Promise<boolean> {

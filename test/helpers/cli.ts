@@ -53,7 +53,7 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
   // (LAKE_TEST_DAEMON_TRACE=FILE: where each call ran, LAKE_DAEMON_TRACE's lines)
   if (process.env.LAKE_TEST_DAEMON === '1') {
     Object.assign(env, {LAKE_DAEMON: '1', LAKE_DAEMON_DIR: daemonDir(), LAKE_DAEMON_IDLE: '30'})
-    if (process.env.LAKE_TEST_DAEMON_TRACE) env.LAKE_DAEMON_TRACE = process.env.LAKE_TEST_DAEMON_TRACE
+    env.LAKE_DAEMON_TRACE = process.env.LAKE_TEST_DAEMON_TRACE ?? path.join(daemonDir(), 'trace')
   }
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k]
@@ -63,11 +63,22 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
 }
 
 let testDaemonDir: string | undefined
-/** One socket directory for the test run's resident processes (LAKE_TEST_DAEMON=1). */
+/**
+ * One socket directory for the test run's resident processes (LAKE_TEST_DAEMON=1). At exit, the run
+ * fails if no call was served by one: the suites would pass as well with every command run by itself.
+ */
 function daemonDir(): string {
   if (testDaemonDir === undefined) {
-    testDaemonDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-test-daemon-'))
-    fs.chmodSync(testDaemonDir, 0o700)
+    const dir = (testDaemonDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-test-daemon-')))
+    fs.chmodSync(dir, 0o700)
+    process.on('exit', () => {
+      const trace = process.env.LAKE_TEST_DAEMON_TRACE ?? path.join(dir, 'trace')
+      const lines = fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').trim().split('\n') : []
+      const served = lines.filter((l) => l === 'served').length
+      console.error(`LAKE_TEST_DAEMON: ${served} of ${lines.length} CLI calls served by a resident process`)
+      if (served === 0) process.exitCode = 1
+      for (const f of fs.readdirSync(dir)) if (f.endsWith('.sock.pid')) try { process.kill(Number(fs.readFileSync(path.join(dir, f), 'utf8')), 'SIGTERM') } catch {}
+    })
   }
   return testDaemonDir
 }

@@ -14,6 +14,14 @@ interface MemoryObject {
 const objectsByStoreName = new Map<string, Map<string, MemoryObject>>()
 let unnamedCount = 0
 
+/**
+ * Forgets every memory:// store: a process of its own loses them when it ends, and the resident
+ * process of LAKE_DAEMON=1 (cli/server.ts) calls this after each command to do the same.
+ */
+export function dropAllMemoryStores(): void {
+  objectsByStoreName.clear()
+}
+
 /** Forgets the contents of memory://name (tests call this in cleanup). */
 export function dropMemoryStore(name: string): boolean {
   return objectsByStoreName.delete(name)
