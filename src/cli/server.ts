@@ -93,6 +93,10 @@ export async function serve(root: string, bin: string, socketPath: string, idleM
   for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) process.once(signal, () => shutDown(code))
 
   server.on('connection', (socket) => {
+    // A client that has gone (a probe, a client that fell back, one killed) fails our writes to
+    // it: that is no failure of this process, nor of the command under way. (Its going away
+    // mid-command is seen by the 'close' below.)
+    socket.on('error', () => {})
     if (busy) {
       socket.end(frame(FRAME.busy))
       return

@@ -71,6 +71,8 @@ function daemonDir(): string {
   if (testDaemonDir === undefined) {
     const dir = (testDaemonDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-test-daemon-')))
     fs.chmodSync(dir, 0o700)
+    // (only in mocha's own process: a helper process of a test that loads this module is no run)
+    if (!/mocha/.test(process.argv[1] ?? '')) return dir
     process.on('exit', () => {
       const trace = process.env.LAKE_TEST_DAEMON_TRACE ?? path.join(dir, 'trace')
       const lines = fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').trim().split('\n') : []
