@@ -11,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {baseEnv, BIN, describeRun, runLake, runLakeAsync, Sandbox} from '../helpers/cli.js'
+import {alive, daemonPids as pidsIn, killQuietly, until} from '../helpers/daemon.js'
 
 describe('LAKE_DAEMON=1: a served command behaves as in its own process (review cases)', function () {
   this.timeout(180_000)
@@ -30,30 +31,7 @@ describe('LAKE_DAEMON=1: a served command behaves as in its own process (review 
 
   const env = (more: Record<string, string | undefined> = {}) => ({LAKE_DAEMON: '1', LAKE_DAEMON_DIR: sockets, LAKE_DAEMON_IDLE: '30', ...more})
   const alone = (more: Record<string, string | undefined> = {}) => env({LAKE_DAEMON: '0', ...more})
-  const daemonPids = (dir = sockets) =>
-    fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.sock.pid')).map((f) => Number(fs.readFileSync(path.join(dir, f), 'utf8'))) : []
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0)
-      return true
-    } catch {
-      return false
-    }
-  }
-  const killQuietly = (pid: number) => {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {
-      // gone
-    }
-  }
-  async function until(what: string, test: () => boolean, ms = 15_000): Promise<void> {
-    const deadline = Date.now() + ms
-    while (!test()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-      await sleep(20)
-    }
-  }
+  const daemonPids = (dir = sockets) => pidsIn(dir)
   async function started(cwd: string, more: Record<string, string | undefined> = {}): Promise<number> {
     runLake(['branch'], {cwd, env: env(more)})
     await until('the resident process to listen', () => daemonPids().length === 1)

@@ -10,6 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {describeRun, runLake, runLakeAsync, Sandbox, type CliResult} from '../helpers/cli.js'
+import {alive, daemonPids as pidsIn, killQuietly, until} from '../helpers/daemon.js'
 
 describe('LAKE_DAEMON=1: the resident process', function () {
   this.timeout(180_000)
@@ -30,31 +31,8 @@ describe('LAKE_DAEMON=1: the resident process', function () {
   })
 
   const env = (more: Record<string, string> = {}) => ({LAKE_DAEMON: '1', LAKE_DAEMON_DIR: sockets, LAKE_DAEMON_IDLE: '30', LAKE_DAEMON_TRACE: traceFile, ...more})
-  const pidFiles = () => (fs.existsSync(sockets) ? fs.readdirSync(sockets).filter((f) => f.endsWith('.sock.pid')) : [])
-  const daemonPids = () => pidFiles().map((f) => Number(fs.readFileSync(path.join(sockets, f), 'utf8')))
+  const daemonPids = () => pidsIn(sockets)
   const traced = () => (fs.existsSync(traceFile) ? fs.readFileSync(traceFile, 'utf8').trim().split('\n') : [])
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0)
-      return true
-    } catch {
-      return false
-    }
-  }
-  const killQuietly = (pid: number, signal: NodeJS.Signals) => {
-    try {
-      process.kill(pid, signal)
-    } catch {
-      // gone
-    }
-  }
-  async function until(what: string, test: () => boolean, ms = 15_000): Promise<void> {
-    const deadline = Date.now() + ms
-    while (!test()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-      await sleep(20)
-    }
-  }
   /** A resident process listening (the first command starts one and runs by itself). */
   async function started(cwd: string): Promise<number> {
     const r = runLake(['branch'], {cwd, env: env()})
