@@ -21,6 +21,8 @@ const { lake, lancedb, git } = P;
 const steps = [
   ['S1 ingest (MB/s)', (p) => p.S1?.mb_per_s, 'rate'],
   ['S2 one version (median)', (p) => p.S2?.median_ms, 'time'],
+  // lake with its resident process (LAKE_DAEMON=1) against the peers' own S2
+  ['S2, LAKE_DAEMON=1', (p) => (p === lake ? p.S2_daemon?.median_ms : p.S2?.median_ms), 'time'],
   ['S3 store bytes', (p) => p.S3?.ratio, 'time'],
   ['S4 labels at v1', (p) => p.S4?.wall_ms, 'time'],
   ['S5 read p50', (p) => p.S5?.p50_ms, 'time'],
