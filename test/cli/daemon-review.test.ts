@@ -11,32 +11,19 @@ import os from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {baseEnv, BIN, describeRun, runLake, runLakeAsync, Sandbox} from '../helpers/cli.js'
-import {alive, daemonPids as pidsIn, killQuietly, until} from '../helpers/daemon.js'
+import {alive, killQuietly, until, useDaemonSandbox} from '../helpers/daemon.js'
 
 describe('LAKE_DAEMON=1: a served command behaves as in its own process (review cases)', function () {
   this.timeout(180_000)
+  const d = useDaemonSandbox('lake-daemon-review-')
+  const {env, alone, started} = d
+  const daemonPids = (dir?: string) => d.daemonPids(dir)
   let box: Sandbox
   let sockets: string
-
   beforeEach(() => {
-    box = new Sandbox('lake-daemon-review-')
-    sockets = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-daemon-review-sock-'))
-    fs.chmodSync(sockets, 0o700)
+    box = d.box()
+    sockets = d.sockets()
   })
-  afterEach(() => {
-    for (const pid of daemonPids()) killQuietly(pid)
-    box.remove()
-    fs.rmSync(sockets, {recursive: true, force: true})
-  })
-
-  const env = (more: Record<string, string | undefined> = {}) => ({LAKE_DAEMON: '1', LAKE_DAEMON_DIR: sockets, LAKE_DAEMON_IDLE: '30', ...more})
-  const alone = (more: Record<string, string | undefined> = {}) => env({LAKE_DAEMON: '0', ...more})
-  const daemonPids = (dir = sockets) => pidsIn(dir)
-  async function started(cwd: string, more: Record<string, string | undefined> = {}): Promise<number> {
-    runLake(['branch'], {cwd, env: env(more)})
-    await until('the resident process to listen', () => daemonPids().length === 1)
-    return daemonPids()[0]
-  }
   function csv(file: string, rows: number): void {
     const lines = ['id,label']
     for (let i = 0; i < rows; i++) lines.push(`${i},${i % 7}`)

@@ -6,40 +6,24 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {describeRun, runLake, runLakeAsync, Sandbox, type CliResult} from '../helpers/cli.js'
-import {alive, daemonPids as pidsIn, killQuietly, until} from '../helpers/daemon.js'
+import {alive, until, useDaemonSandbox} from '../helpers/daemon.js'
 
 describe('LAKE_DAEMON=1: the resident process', function () {
   this.timeout(180_000)
+  const d = useDaemonSandbox('lake-daemon-')
+  const {env, traced, started} = d
+  const daemonPids = () => d.daemonPids()
   let box: Sandbox
   let sockets: string
   let traceFile: string
-
   beforeEach(() => {
-    box = new Sandbox('lake-daemon-')
-    sockets = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-daemon-sock-'))
-    fs.chmodSync(sockets, 0o700)
-    traceFile = box.path('trace')
+    box = d.box()
+    sockets = d.sockets()
+    traceFile = d.traceFile()
   })
-  afterEach(() => {
-    for (const pid of daemonPids()) killQuietly(pid, 'SIGKILL')
-    box.remove()
-    fs.rmSync(sockets, {recursive: true, force: true})
-  })
-
-  const env = (more: Record<string, string> = {}) => ({LAKE_DAEMON: '1', LAKE_DAEMON_DIR: sockets, LAKE_DAEMON_IDLE: '30', LAKE_DAEMON_TRACE: traceFile, ...more})
-  const daemonPids = () => pidsIn(sockets)
-  const traced = () => (fs.existsSync(traceFile) ? fs.readFileSync(traceFile, 'utf8').trim().split('\n') : [])
-  /** A resident process listening (the first command starts one and runs by itself). */
-  async function started(cwd: string): Promise<number> {
-    const r = runLake(['branch'], {cwd, env: env()})
-    assert.ok(r.code === 0 || r.code === 1, describeRun(r))
-    await until('the resident process to listen', () => daemonPids().length === 1)
-    return daemonPids()[0]
-  }
   /** Files large enough that adding them takes a while. */
   function bigFiles(dir: string, count: number): string {
     const at = box.mkdir(dir)
