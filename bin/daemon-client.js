@@ -1,5 +1,5 @@
-// The client side of LAKE_DAEMON=1 (src/cli/server.ts is the resident process; README "Resident
-// process"): hands the command to a warm lake process of this very build, for this user, and
+// The client side of LAKE_DAEMON=1 (src/cli/server.ts is the resident process; README "Many short
+// commands"): hands the command to a warm lake process of this very build, for this user, and
 // relays what it writes and its exit code. Anything that stops that (no resident process yet, one
 // busy with another command, a socket directory that is not safely ours) runs the command here,
 // as without LAKE_DAEMON; a missing resident process is started for the next command.
@@ -11,6 +11,7 @@ const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
 
+// the frame types of src/cli/server.ts (its FRAME: keep the two equal)
 const FRAME = {accepted: 0, stdout: 1, stderr: 2, exit: 3, busy: 4}
 const SERVE = '__lake-serve'
 // Variables read once, when a module loads (debug output, colour support, Node's own options and
@@ -134,11 +135,7 @@ function run(args, root, runHere) {
   conn.once('error', () => {
     if (!accepted) fallBack(true, 'no resident process (starting one)')
   })
-  conn.on('connect', () => {
-    const env = {}
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v
-    conn.write(`${JSON.stringify({args, cwd, env, umask: process.umask(), pid: process.pid})}\n`)
-  })
+  conn.on('connect', () => conn.write(`${JSON.stringify({args, cwd, env: process.env, umask: process.umask()})}\n`))
   conn.on('data', (data) => {
     pending = pending.length === 0 ? data : Buffer.concat([pending, data])
     while (pending.length >= 5) {

@@ -1,5 +1,5 @@
 // The resident `lake` process behind LAKE_DAEMON=1 (bin/daemon-client.js is its client; README
-// "Resident process"). Node takes ~120 ms to start on the machines lake is measured on and lake's
+// "Many short commands"). Node takes ~120 ms to start on the machines lake is measured on and lake's
 // code runs cold in a fresh process, so a script of many short commands (add, commit, tag: a CI
 // job's versioning step) spends most of its time starting. The client forwards a command here;
 // this process runs it exactly as `bin/run.js` would (the same main(), in the client's working
@@ -8,11 +8,13 @@
 // uses, as in its own process, so other lake processes see the same locks and files as before.
 //
 // One command at a time: a client that finds it busy runs the command itself. A client that goes
-// away mid-command (Ctrl-C, kill -9) takes this process with it at once, as a killed `lake` would
-// stop: what a command left half done is then exactly what a crash leaves (nothing committed is
-// lost; the next command recovers). It exits after LAKE_DAEMON_IDLE seconds without a command.
+// away mid-command (Ctrl-C, kill -9) takes this process with it, at the command's next wait for
+// I/O (see the 'close' handler), as a killed `lake` would stop: what a command left half done is
+// then exactly what a crash leaves (nothing committed is lost; the next command recovers). It
+// exits after LAKE_DAEMON_IDLE seconds without a command.
 //
-// Frames to the client: one byte of type, a u32 (big-endian) length, the payload.
+// Frames to the client: one byte of type (FRAME, the same in bin/daemon-client.js), a u32
+// (big-endian) length, the payload.
 import {createServer, connect, type Server, type Socket} from 'node:net'
 import {chmodSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
@@ -22,6 +24,7 @@ import {main} from './main.js'
 // process.exit as it is when this module loads: a command's run replaces it (runRequest)
 const exitProcess = process.exit.bind(process)
 
+// (bin/daemon-client.js, which cannot load this bundle, has its own copy: keep the two equal)
 export const FRAME = {accepted: 0, stdout: 1, stderr: 2, exit: 3, busy: 4} as const
 
 /** What a client sends first: one line of JSON. */
@@ -30,8 +33,6 @@ export interface DaemonRequest {
   cwd: string
   env: Record<string, string>
   umask: number
-  /** the client's process id (for diagnosis) */
-  pid?: number
 }
 
 /** Past this after a command, the process exits (a fresh one starts small): a big add's heap stays. */
@@ -189,8 +190,8 @@ function readRequest(socket: Socket): Promise<DaemonRequest | undefined> {
 async function runRequest(request: DaemonRequest, root: string, bin: string, socket: Socket): Promise<number> {
   // oclif's flush() leaves a 'drain' listener on stdout each run (it resolves on the write instead):
   // one per command would pile up here
-  const listening = (stream: NodeJS.WriteStream) => new Set(stream.listeners('drain'))
-  const drainBefore = [listening(process.stdout), listening(process.stderr)] as const
+  const drainListeners = (stream: NodeJS.WriteStream) => new Set(stream.listeners('drain'))
+  const drainBefore = [drainListeners(process.stdout), drainListeners(process.stderr)] as const
   const saved = {argv: process.argv, env: {...process.env}, cwd: process.cwd(), umask: process.umask(request.umask), exit: process.exit, out: process.stdout.write, err: process.stderr.write}
   let exitCode: number | undefined
   const writer = (type: number) =>

@@ -4,7 +4,7 @@ import type {EventDb} from '../events/db.js'
 import type {HeadState, StagedState} from '../events/records.js'
 import {DetachedHeadError, StorageError} from '../errors.js'
 import {NeedsEventDb, readHead, readStaged, refsOnlySource, revisionSource} from '../version/source.js'
-import {resolveRevision} from '../version/resolve.js'
+import {resolveRevision, type RevisionSource} from '../version/resolve.js'
 
 export interface RepoState {
   head: HeadState
@@ -46,21 +46,18 @@ export async function resolve(repo: Repo, rev: string): Promise<string> {
  * needs only HEAD and refs, else all in one short DB visit (never some from each).
  */
 export async function resolveAll(repo: Repo, revs: readonly string[]): Promise<string[]> {
+  const all = async (src: RevisionSource) => {
+    const out: string[] = []
+    for (const rev of revs) out.push(await resolveRevision(src, rev))
+    return out
+  }
   const snap = repo.refSnapshot()
   if (snap) {
     try {
-      const src = refsOnlySource(snap)
-      const out: string[] = []
-      for (const rev of revs) out.push(await resolveRevision(src, rev))
-      return out
+      return await all(refsOnlySource(snap))
     } catch (error) {
       if (!(error instanceof NeedsEventDb)) throw error
     }
   }
-  return repo.withDb(async (db) => {
-    const src = revisionSource(db)
-    const out: string[] = []
-    for (const rev of revs) out.push(await resolveRevision(src, rev))
-    return out
-  })
+  return repo.withDb((db) => all(revisionSource(db)))
 }
