@@ -81,7 +81,7 @@ function startServer(root, socket) {
   try {
     // its own environment is only what it needs to start: each command brings its own
     const env = Object.fromEntries(loadTimeEnv())
-    for (const k of ['PATH', 'HOME', 'TMPDIR', 'LAKE_DAEMON_IDLE']) if (process.env[k] !== undefined) env[k] = process.env[k]
+    for (const k of ['PATH', 'HOME', 'TMPDIR', 'LAKE_DAEMON_IDLE', 'LAKE_DAEMON_MAX_RSS_MB']) if (process.env[k] !== undefined) env[k] = process.env[k]
     spawn(process.execPath, [path.join(root, 'bin', 'run.js'), SERVE, socket], {detached: true, stdio: 'ignore', cwd: path.dirname(socket), env}).unref()
   } catch {
     // no resident process: every command runs in its own, as without LAKE_DAEMON

@@ -41,8 +41,13 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   if (args[0] === '__lake-serve' && args.length === 2) {
     // the resident process of LAKE_DAEMON=1 (src/cli/server.ts), started by bin/daemon-client.js
     const bundle = require('./bundle.js').loadBundle(join(root, 'dist'), {useCache: true})
-    const idle = Number(process.env.LAKE_DAEMON_IDLE ?? 60)
-    bundle.exports.serve(root, __filename, args[1], (Number.isFinite(idle) && idle > 0 ? idle : 60) * 1000).catch(() => process.exit(1))
+    const positive = (name, otherwise) => {
+      const value = Number(process.env[name] ?? otherwise)
+      return Number.isFinite(value) && value > 0 ? value : otherwise
+    }
+    const idleMs = positive('LAKE_DAEMON_IDLE', 60) * 1000
+    const maxRssBytes = positive('LAKE_DAEMON_MAX_RSS_MB', 1024) * 1024 * 1024
+    bundle.exports.serve(root, __filename, args[1], idleMs, maxRssBytes).catch(() => process.exit(1))
   } else if (process.env.LAKE_DAEMON === '1' && !process.env.LAKE_NO_BUNDLE) {
     require('./daemon-client.js').run([...args, ...moved], root, runHere)
   } else runHere()

@@ -35,9 +35,6 @@ export interface DaemonRequest {
   umask: number
 }
 
-/** Past this after a command, the process exits (a fresh one starts small): a big add's heap stays. */
-const MAX_RSS_BYTES = 1 << 30
-
 /**
  * Whether a command has loaded the AWS SDK (S3 storage or remotes): the SDK keeps what it read of
  * ~/.aws/config and credentials for the life of the process, so a process that loaded it serves
@@ -57,9 +54,10 @@ export function frame(type: number, payload: Uint8Array = new Uint8Array(0)): Bu
 
 /**
  * Serves commands on the Unix socket `socketPath` until idle for `idleMs`. `root` is the package
- * (as main() takes it), `bin` the path of bin/run.js (the argv[1] commands see).
+ * (as main() takes it), `bin` the path of bin/run.js (the argv[1] commands see). Past `maxRssBytes`
+ * after a command it serves no more (a fresh process starts small: a big add's heap stays).
  */
-export async function serve(root: string, bin: string, socketPath: string, idleMs: number): Promise<void> {
+export async function serve(root: string, bin: string, socketPath: string, idleMs: number, maxRssBytes: number): Promise<void> {
   const server = createServer({allowHalfOpen: false})
   let busy = false
   let idleTimer: NodeJS.Timeout | undefined
@@ -127,7 +125,7 @@ export async function serve(root: string, bin: string, socketPath: string, idleM
         socket.removeAllListeners('close')
         // Past the memory bound, or after the AWS SDK was loaded: serve no more. Stop taking
         // connections first, so that no other command is accepted and then cut short.
-        retiring = process.memoryUsage().rss > MAX_RSS_BYTES || awsSdkLoaded()
+        retiring = process.memoryUsage().rss > maxRssBytes || awsSdkLoaded()
         if (retiring) server.close()
         // (written data stays readable by the client after this process exits)
         socket.end(frame(FRAME.exit, int32(code)), () => retiring && shutDown(0))

@@ -176,6 +176,24 @@ describe('LAKE_DAEMON=1: the resident process', function () {
     assert.deepEqual(traced(), ['here: no resident process (starting one)', 'served'])
   })
 
+  it('past LAKE_DAEMON_MAX_RSS_MB after a command it serves no more: the command gets its answer, the next starts another', async () => {
+    const ds = box.sub('ds')
+    const first = await started(ds.dir) // (started with the default bound)
+    for (const pid of d.daemonPids()) process.kill(pid, 'SIGTERM')
+    await until('it to exit', () => !alive(first), 5000)
+    const small = env({LAKE_DAEMON_MAX_RSS_MB: '1'}) // every command leaves more than this
+    assert.equal(runLake(['init'], {cwd: ds.dir, env: small}).code, 0) // starts one, runs by itself
+    await until('the resident process to listen', () => daemonPids().length === 1)
+    const pid = daemonPids()[0]
+    fs.rmSync(traceFile, {force: true})
+    const served = runLake(['status', '--json'], {cwd: ds.dir, env: small})
+    assert.equal(served.code, 0, describeRun(served))
+    assert.equal(served.json().clean, true)
+    await until('it to retire', () => !alive(pid), 5000)
+    assert.equal(runLake(['status'], {cwd: ds.dir, env: small}).code, 0)
+    assert.deepEqual(traced(), ['served', 'here: no resident process (starting one)'])
+  })
+
   it('stopped with SIGTERM, it removes its socket and pid file', async () => {
     const pid = await started(box.dir)
     process.kill(pid, 'SIGTERM')
