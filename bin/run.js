@@ -1,4 +1,10 @@
-#!/usr/bin/env node
+#!/bin/sh
+':' //; [ -z "${NODE_EXTRA_CA_CERTS-}" ] || { LAKE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export LAKE_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; }; exec node "$0" "$@"
+// The two lines above are the `lake` launcher, read by sh; Node reads them as a string and a
+// comment. Node started with NODE_EXTRA_CA_CERTS parses its whole root store before any
+// JavaScript runs (~50 ms of every command here), although most lake commands never open a TLS
+// connection: the launcher hands the file to lake as LAKE_EXTRA_CA_CERTS instead, and lake adds
+// those CAs to its S3 connections when it makes one (src/core/storage/extra-ca.ts).
 // CommonJS (bin/package.json): an ES module entry costs Node's ESM loader, and each builtin an ES
 // module imports gets a facade that reads every export (node:fs's getters load streams): ~15 ms
 // of each process.

@@ -18,6 +18,7 @@
 import {createServer, connect, type Server, type Socket} from 'node:net'
 import {chmodSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
+import {EXTRA_CA_ENV} from '../core/storage/extra-ca.js'
 import {dropAllMemoryStores} from '../core/storage/memory.js'
 import {main} from './main.js'
 
@@ -204,6 +205,8 @@ async function runRequest(request: DaemonRequest, root: string, bin: string, soc
     process.chdir(request.cwd)
     for (const key of Object.keys(process.env)) delete process.env[key]
     Object.assign(process.env, request.env)
+    // this process started without the command's NODE_EXTRA_CA_CERTS: lake adds them itself
+    if (process.env.NODE_EXTRA_CA_CERTS && !process.env[EXTRA_CA_ENV]) process.env[EXTRA_CA_ENV] = process.env.NODE_EXTRA_CA_CERTS
     process.argv = [process.execPath, bin, ...request.args]
     process.exitCode = undefined
     process.exit = ((code?: number) => {

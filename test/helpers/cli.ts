@@ -1,5 +1,6 @@
 // Running the real `lake` CLI (bin/run.js, which runs dist/) as a child process on a fresh temp
-// directory, the way a user or a script does. Build first: `npm run build`.
+// directory, the way a user or a script does: through its launcher line, as the installed `lake`
+// command runs (node is the one on PATH). Build first: `npm run build`.
 //
 // Each call costs a Node start-up (~0.3 s), so tests combine steps into scenarios, and calls that
 // do not depend on each other can run concurrently with lakeAsync().
@@ -111,7 +112,7 @@ if (process.env.LAKE_TEST_STATS) process.on('exit', () => console.error(`lake CL
 /** Runs `lake ARGS` synchronously. */
 export function runLake(args: string[], call: LakeCall & {cwd: string}): CliResult {
   stats.calls++
-  const r = spawnSync(process.execPath, [BIN, ...args], {cwd: call.cwd, env: baseEnv(call.env), encoding: 'utf8', timeout: 120_000})
+  const r = spawnSync(BIN, args, {cwd: call.cwd, env: baseEnv(call.env), encoding: 'utf8', timeout: 120_000})
   return result(args, r.status, r.signal, r.stdout, r.stderr)
 }
 
@@ -119,7 +120,7 @@ export function runLake(args: string[], call: LakeCall & {cwd: string}): CliResu
 export function runLakeAsync(args: string[], call: LakeCall & {cwd: string}): Promise<CliResult> {
   stats.calls++
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {cwd: call.cwd, env: baseEnv(call.env)})
+    const child = spawn(BIN, args, {cwd: call.cwd, env: baseEnv(call.env)})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))

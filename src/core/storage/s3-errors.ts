@@ -15,7 +15,7 @@ export interface S3ErrorContext {
   secrets?: string[]
 }
 
-export type S3FailureReason = 'no-such-bucket' | 'access-denied' | 'no-credentials' | 'unreachable' | 'connection-lost' | 'wrong-region' | 'service-unavailable' | 'request-failed'
+export type S3FailureReason = 'no-such-bucket' | 'access-denied' | 'no-credentials' | 'unreachable' | 'connection-lost' | 'wrong-region' | 'service-unavailable' | 'untrusted-certificate' | 'request-failed'
 
 interface SdkError {
   name?: string
@@ -29,6 +29,11 @@ interface SdkError {
 
 const ACCESS_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'TokenRefreshRequired', 'AllAccessDisabled', 'AccountProblem', 'Forbidden'])
 const REGION_CODES = new Set(['PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException'])
+// Node's codes for a server certificate it does not accept (OpenSSL's verify results, and the name check).
+const TLS_CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_UNTRUSTED', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE', 'ERR_TLS_CERT_ALTNAME_INVALID',
+])
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED'])
 /** Codes of a connection that was made and then broke (the others: it could not be made, or timed out). */
 const BROKEN_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])
@@ -93,6 +98,10 @@ export function s3Failure(ctx: S3ErrorContext, op: string, key: string | undefin
   if (REGION_CODES.has(code) || status === 301) {
     return fail('wrong-region', `cannot ${what}: the bucket is in another region than the client's (${code})`, "set AWS_REGION (or the profile's region) to the bucket's region")
   }
+  const certificate = [...causes(err)].map((e) => e.code).find((c) => typeof c === 'string' && TLS_CERTIFICATE_CODES.has(c))
+  if (certificate !== undefined) {
+    return fail('untrusted-certificate', `cannot ${what}: the TLS certificate of ${ctx.endpoint} is not trusted (${certificate})`, "if the endpoint (or a proxy on the way) uses its own certificate authority, name that CA's PEM file in NODE_EXTRA_CA_CERTS")
+  }
   const network = networkCode(err)
   // The server was reached but the connection broke: not the same advice as a closed port.
   const attemptsText = `${tries} attempt${tries === 1 ? '' : 's'}`
@@ -114,19 +123,26 @@ export function s3Failure(ctx: S3ErrorContext, op: string, key: string | undefin
 
 /** The network failure (ECONNRESET, 'timed out', ...) somewhere in an error's causes, if any. */
 export function networkCode(err: unknown): string | undefined {
+  for (const e of causes(err)) {
+    // The SDK names a reset connection 'TimeoutError' too (so that it is retried): the code says which.
+    if (typeof e.code === 'string' && BROKEN_CONNECTION_CODES.has(e.code)) return e.code
+    if (e.name === 'TimeoutError' || e.code === 'ETIMEDOUT') return 'timed out'
+    if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return e.code
+  }
+  return undefined
+}
+
+/** An error, then its causes (and an AggregateError's errors), breadth first. */
+function* causes(err: unknown): Generator<SdkError> {
   const seen = new Set<unknown>()
   const queue: unknown[] = [err]
   while (queue.length > 0) {
     const e = queue.shift() as SdkError | undefined
     if (!e || typeof e !== 'object' || seen.has(e)) continue
     seen.add(e)
-    // The SDK names a reset connection 'TimeoutError' too (so that it is retried): the code says which.
-    if (typeof e.code === 'string' && BROKEN_CONNECTION_CODES.has(e.code)) return e.code
-    if (e.name === 'TimeoutError' || e.code === 'ETIMEDOUT') return 'timed out'
-    if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return e.code
+    yield e
     queue.push(e.cause, ...(Array.isArray(e.errors) ? e.errors : []))
   }
-  return undefined
 }
 
 function messageOf(err: unknown): string {
