@@ -26,7 +26,9 @@ export function loadLake() {
 }
 
 /**
- * One whole process: `node [nodeArgs] bin/run.js ...argv` (or any argv with raw: true).
+ * One whole process: `bin/run.js ...argv` as the installed `lake` command runs (its sh launcher
+ * line, then node), `node [nodeArgs] bin/run.js ...argv` when there are node flags (or rss: a
+ * preload), or `node ...argv` with raw: true.
  * Returns {ms, status, stdout, stderr, json, maxRssKb}. maxRssKb comes from a preload that
  * writes the peak RSS (VmHWM; see maxrss.mjs) at exit (when opts.rss is set).
  */
@@ -41,8 +43,11 @@ export function run(argv, opts = {}) {
     pre.push('--import', pathToFileURL(MAXRSS_PRELOAD).href);
   }
   const full = raw ? [...pre, ...nodeArgs, ...argv] : [...pre, ...nodeArgs, LAKE_BIN, ...argv, ...(json ? ['--json'] : [])];
+  const launcher = !raw && full[0] === LAKE_BIN;
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, full, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 30, timeout: timeoutMs });
+  const r = launcher
+    ? spawnSync(LAKE_BIN, full.slice(1), { cwd, env, encoding: 'utf8', maxBuffer: 1 << 30, timeout: timeoutMs })
+    : spawnSync(process.execPath, full, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 30, timeout: timeoutMs });
   const ms = performance.now() - t0;
   if (r.error) throw new Error(`${argv.join(' ')}: ${r.error.message}`);
   const out = { ms, status: r.status, stdout: r.stdout, stderr: r.stderr, json: null, maxRssKb: null };

@@ -76,7 +76,8 @@ const skip = (step, reason) => emit(step, { ok: false, skipped: true, reason });
 function lake(argv, { cwd = store, json = true, env = {} } = {}) {
   const full = json ? [...argv, '--json'] : argv;
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [LAKE_BIN, ...full], {
+  // LAKE_BIN itself, as the installed `lake` command runs: its sh launcher line, then node
+  const r = spawnSync(LAKE_BIN, full, {
     cwd, env: { ...cliEnv, ...env }, encoding: 'utf8', maxBuffer: 1 << 30, timeout: STEP_TIMEOUT_MS,
   });
   const ms = performance.now() - t0;
@@ -118,7 +119,7 @@ emit('meta', {
     defaults: 'lake defaults (chunk.size unset = 4 MiB chunks; binary/content tensor uncompressed, label/caption lz4)',
     layout: 'files mode: tensors path, content (image bytes, path vK/<id>.bin, --prefix vK); csv: tensors id, label, caption (i32, i32, text)',
     versions: 'v1..v11 = lake tags on commits',
-    cli: `node ${LAKE_BIN} (one process per command, --json)`,
+    cli: `${LAKE_BIN} (the lake command: its sh launcher line, then node; one process per command, --json)`,
   },
   host: R.hostInfo(),
 });
