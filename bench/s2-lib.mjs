@@ -7,6 +7,8 @@
 //   (DATA_DIR: the harness's data/n20000, default /work/lake-bench/data/n20000)
 //   S2_PROF=FILE.cpuprofile  profiles the S2 versions only (summarize with bench/prof-summary.mjs)
 //   S2_VERSIONS=K  only v2..v(K+1) (default 10); S2_KEEP=1 keeps the store
+//   S2_FRESH=1: add, commit and tag each on a Dataset of its own (open, op, close), as the
+//   resident process of LAKE_DAEMON=1 runs three commands, instead of one Dataset.batch
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,15 +59,22 @@ for (const ver of plan.versions.slice(1, 1 + Number(process.env.S2_VERSIONS ?? 1
   const appFile = path.join(scratch, `append-v${K}.csv`);
   fs.writeFileSync(appFile, 'id,label,caption\n' + appText);
   t.files = performance.now() - t1;
-  await ds.batch(async (d) => {
+  const steps = async (within) => {
     t1 = performance.now();
-    await d.add([updFile, path.join(vdir, 'images'), appFile], { key: 'id', prefix: `v${K}` });
+    await within((d) => d.add([updFile, path.join(vdir, 'images'), appFile], { key: 'id', prefix: `v${K}` }));
     t.add = performance.now() - t1; t1 = performance.now();
-    await d.commit(`v${K}`);
+    await within((d) => d.commit(`v${K}`));
     t.commit = performance.now() - t1; t1 = performance.now();
-    await d.tag(`v${K}`);
+    await within((d) => d.tag(`v${K}`));
     t.tag = performance.now() - t1;
-  });
+  };
+  if (process.env.S2_FRESH === '1') {
+    await steps(async (op) => {
+      const own = await Dataset.open(store);
+      try { await op(own); } finally { await own.close(); }
+    });
+  } else if (process.env.S2_FRESH === 'db') await steps((op) => op(ds)); // (one Dataset, no batch)
+  else await ds.batch((d) => steps((op) => op(d)));
   t.total = performance.now() - start;
   rows.push(t);
 }

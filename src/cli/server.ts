@@ -18,6 +18,7 @@
 import {createServer, connect, type Server, type Socket} from 'node:net'
 import {chmodSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
+import {closeLingeringEventDb, lingerEventDbs} from '../core/events/db.js'
 import {EXTRA_CA_ENV} from '../core/storage/extra-ca.js'
 import {dropAllMemoryStores} from '../core/storage/memory.js'
 import {main} from './main.js'
@@ -26,6 +27,13 @@ import {main} from './main.js'
 const exitProcess = process.exit.bind(process)
 
 // (bin/daemon-client.js, which cannot load this bundle, has its own copy: keep the two equal)
+/**
+ * How long the event log of a served command stays open for the next one (events/db.ts
+ * lingerEventDbs): longer than the gap between a script's commands (a client's start-up), short
+ * enough that a lake process outside this one, waiting for the dataset, hardly notices.
+ */
+const EVENT_LOG_LINGER_MS = 300
+
 export const FRAME = {accepted: 0, stdout: 1, stderr: 2, exit: 3, busy: 4} as const
 
 /** What a client sends first: one line of JSON. */
@@ -59,6 +67,8 @@ export function frame(type: number, payload: Uint8Array = new Uint8Array(0)): Bu
  * after a command it serves no more (a fresh process starts small: a big add's heap stays).
  */
 export async function serve(root: string, bin: string, socketPath: string, idleMs: number, maxRssBytes: number): Promise<void> {
+  // a script's next command on the same dataset comes a Node start-up (~0.1 s) after the last
+  lingerEventDbs(EVENT_LOG_LINGER_MS)
   const server = createServer({allowHalfOpen: false})
   let busy = false
   let idleTimer: NodeJS.Timeout | undefined
@@ -79,7 +89,10 @@ export async function serve(root: string, bin: string, socketPath: string, idleM
     } catch {
       // gone already
     }
-    exitProcess(code)
+    // a database the last command left open is closed as a lake process closes it (a kill would
+    // do no harm either: LevelDB replays its log at the next open)
+    setTimeout(() => exitProcess(code), 2000).unref()
+    void closeLingeringEventDb().finally(() => exitProcess(code))
   }
   // A failure outside any command's promise (a bug): the command under way, if any, fails with
   // it, and this process ends once the client has the news (or after a second).

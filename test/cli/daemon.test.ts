@@ -111,6 +111,29 @@ describe('LAKE_DAEMON=1: the resident process', function () {
     assert.deepEqual(traced(), ['served'], 'the push itself was served')
   })
 
+  it("keeps a dataset's event log open a moment between its commands: a process of its own waits that moment, and sees all", async () => {
+    const ds = box.sub('ds')
+    ds.write('a.csv', 'id,label\n1,3\n')
+    await started(ds.dir)
+    fs.rmSync(traceFile, {force: true})
+    for (const args of [['init'], ['add', 'a.csv'], ['commit', '-m', 'one']]) assert.equal(runLake(args, {cwd: ds.dir, env: env()}).code, 0)
+    // at once, outside the resident process: it waits for the event log (LevelDB admits one
+    // process), which the resident process lets go within a moment, far within this bound
+    const own = {...env(), LAKE_DAEMON: '0', LAKE_LOCK_TIMEOUT: '5'}
+    const second = runLake(['commit', '--allow-empty', '-m', 'two', '--json'], {cwd: ds.dir, env: own})
+    assert.equal(second.code, 0, describeRun(second))
+    const messages = (r: CliResult) => r.json<{commits: {message: string}[]}>().commits.map((c) => c.message)
+    assert.deepEqual(messages(runLake(['log', '--json'], {cwd: ds.dir, env: env()})), ['two', 'one'])
+    // the dataset removed and made anew at the same path by another process: the next served
+    // command reads the new one, never the database it left open
+    fs.rmSync(ds.dir, {recursive: true})
+    fs.mkdirSync(ds.dir)
+    assert.equal(runLake(['init'], {cwd: ds.dir, env: own}).code, 0)
+    const fresh = runLake(['status', '--json'], {cwd: ds.dir, env: env()})
+    assert.equal(fresh.json<{head: string | null}>().head, null, describeRun(fresh))
+    assert.deepEqual(traced(), ['served', 'served', 'served', 'served', 'served'])
+  })
+
   it('a command that finds the resident process busy runs by itself; both succeed', async () => {
     const ds = box.sub('ds')
     await started(ds.dir)

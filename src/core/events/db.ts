@@ -5,7 +5,7 @@
 import {Level} from 'level'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {LockTimeoutError, StorageError} from '../errors.js'
-import {writeRefSnapshot} from './ref-snapshot.js'
+import {dbFiles, writeRefSnapshot} from './ref-snapshot.js'
 
 type Bytes = Uint8Array
 export type LakeLevel = Level<string, Bytes>
@@ -57,6 +57,8 @@ function wrap(level: LakeLevel): EventDb {
 export let eventDbOpens = 0
 
 export async function openEventDb(path: string, opts: {create?: boolean} = {}): Promise<EventDb> {
+  const reused = await takeParked(path)
+  if (reused) return reused
   eventDbOpens++
   const deadline = Date.now() + lockTimeoutMs()
   let delay = 5
@@ -87,16 +89,56 @@ export const REPAIR_HINT = "the dataset's event database (.lake/db) is damaged: 
 /** Runs fn with the database open, and closes it whatever happens. */
 export async function withEventDb<T>(path: string, fn: (db: EventDb) => Promise<T>): Promise<T> {
   const db = await openEventDb(path)
+  let ended = false
   try {
     const result = await fn(db)
     // the session's last step: later readers may skip the open (events/ref-snapshot.ts)
     await writeRefSnapshot(db, path)
+    ended = true
     return result
   } catch (error) {
     throw levelError(error, path)
   } finally {
-    await closeEventDb(db)
+    await closeEventDb(db, ended ? path : undefined)
   }
+}
+
+/**
+ * The resident process (LAKE_DAEMON=1, src/cli/server.ts) keeps the event log of its last command
+ * open for a moment instead of closing it, so that the next command on the same dataset (`lake
+ * add`, then `commit`, then `tag`) skips LevelDB's close and open: ~10 ms each, and every open
+ * turns the last log into a level-0 table. Another process wants the dataset meanwhile waits, as
+ * for any lake process holding it, at most this long more. A parked database is taken again only
+ * when its files are exactly as they were left (dbFiles: not the same path re-initialised, not a
+ * file moved by a repair, not a compaction since; any of those costs an open, nothing else).
+ */
+let lingerMs = 0
+let parked: {path: string; db: EventDb; files: string; timer: NodeJS.Timeout} | undefined
+
+/** Sessions that end cleanly from now on leave their database open for `ms` (0: close at once). */
+export function lingerEventDbs(ms: number): void {
+  lingerMs = ms
+}
+
+/** Closes the database a session left open (lingerEventDbs), if any. */
+export async function closeLingeringEventDb(): Promise<void> {
+  const p = parked
+  parked = undefined
+  if (!p) return
+  clearTimeout(p.timer)
+  await settleAndClose(p.db.level).catch(() => {})
+}
+
+/** The parked database when it is the one at `path`, untouched since; else closes it. */
+async function takeParked(path: string): Promise<EventDb | undefined> {
+  const p = parked
+  if (!p) return undefined
+  parked = undefined
+  clearTimeout(p.timer)
+  // (the same sublevels again: new ones each time would pile up on the database)
+  if (p.path === path && p.db.level.status === 'open' && dbFiles(path) === p.files) return {...p.db, beforeAppend: undefined}
+  await settleAndClose(p.db.level).catch(() => {})
+  return undefined
 }
 
 /**
@@ -110,8 +152,17 @@ export async function withEventDb<T>(path: string, fn: (db: EventDb) => Promise<
 const LEVEL0_COMPACTION_TRIGGER = 4
 const SETTLE_MS = 1000
 
-export async function closeEventDb(db: EventDb): Promise<void> {
-  const level = db.level
+/** Ends a session: parks the database when `lingerAt` (its path) is given and lingering is on. */
+export async function closeEventDb(db: EventDb, lingerAt?: string): Promise<void> {
+  const files = lingerMs > 0 && lingerAt !== undefined ? dbFiles(lingerAt) : undefined
+  if (files === undefined) return settleAndClose(db.level)
+  await closeLingeringEventDb()
+  const timer = setTimeout(() => void closeLingeringEventDb(), lingerMs)
+  timer.unref()
+  parked = {path: lingerAt!, db, files, timer}
+}
+
+async function settleAndClose(level: LakeLevel): Promise<void> {
   try {
     // classic-level's; `level`'s types leave it out
     const property = (level as unknown as {getProperty(name: string): string}).getProperty.bind(level)

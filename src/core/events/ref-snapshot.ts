@@ -42,7 +42,7 @@ export function refSnapshotFile(dbDir: string): string {
 }
 
 /** The identity of the database's files now, or undefined when they cannot all be read. */
-function dbFiles(dbDir: string): string | undefined {
+export function dbFiles(dbDir: string): string | undefined {
   try {
     const names = readdirSync(dbDir)
       .filter((name) => name !== 'LOCK' && !name.startsWith('LOG'))

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type {Repo} from '../repo/repo.js'
 import {rebuildProjections, verifyChain, verifyProjections} from '../events/log.js'
-import {repairLevelFiles} from '../events/db.js'
+import {closeLingeringEventDb, repairLevelFiles} from '../events/db.js'
 import {checkLevelTables} from '../events/level-files.js'
 import {CorruptObjectError, LockTimeoutError} from '../errors.js'
 import {reachabilityStarts, STAGED, walkReachable, type ObjectKind} from './reach.js'
@@ -29,6 +29,8 @@ export interface FsckResult {
 }
 
 export async function fsck(repo: Repo, opts: {onProgress?: (done: number) => void} = {}): Promise<FsckResult> {
+  // fsck looks at the files as they are: not through a database the resident process kept open
+  await closeLingeringEventDb()
   // A damaged LevelDB table can abort the process inside LevelDB: check them before opening it.
   const tables = await checkLevelTables(repo.dbPath)
   if (tables.length > 0) return {ok: false, checked: 0, problems: tables.map((p) => ({...p, commits: [], staged: false})), dangling: 0}
@@ -101,6 +103,7 @@ export interface RepairResult {
  * hash chain is broken is refused: its history cannot be trusted, and replaying it would hide that.
  */
 export async function repairEventDb(repo: Repo): Promise<RepairResult> {
+  await closeLingeringEventDb() // (LevelDB's repair needs the database closed)
   let levelRepaired = false
   // LevelDB's repair reads every table file in the directory, listed or not.
   const damaged = await checkLevelTables(repo.dbPath, {all: true})

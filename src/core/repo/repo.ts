@@ -166,13 +166,15 @@ export class Repo {
     if (this.held) return fn()
     const db = this.flushingFirst(await openEventDb(this.dbPath))
     this.held = db
+    let ended = false
     try {
       const result = await fn()
       await writeRefSnapshot(db, this.dbPath)
+      ended = true
       return result
     } finally {
       this.held = undefined
-      await closeEventDb(db)
+      await closeEventDb(db, ended ? this.dbPath : undefined)
     }
   }
 
