@@ -3,12 +3,15 @@
 // The two lines above are the `lake` launcher, read by sh; Node reads them as a string and a
 // comment. Node started with NODE_EXTRA_CA_CERTS parses its whole root store before any
 // JavaScript runs (~50 ms of every command here), although most lake commands never open a TLS
-// connection: the launcher hands the file to lake as LAKE_EXTRA_CA_CERTS instead, and lake adds
-// those CAs to its S3 connections when it makes one (src/core/storage/extra-ca.ts).
+// connection: the launcher hands the file to lake as LAKE_EXTRA_CA_CERTS instead (NODE_ wins over
+// a LAKE_ set too), and lake adds those CAs when it makes a TLS connection
+// (src/core/storage/extra-ca.ts). Not for Windows: npm's shim there would run /bin/sh.
 // CommonJS (bin/package.json): an ES module entry costs Node's ESM loader, and each builtin an ES
 // module imports gets a facade that reads every export (node:fs's getters load streams): ~15 ms
 // of each process.
 'use strict'
+// the processes lake starts (a credential_process, git) get the variable back
+if (process.env.LAKE_EXTRA_CA_CERTS && !process.env.NODE_EXTRA_CA_CERTS) process.env.NODE_EXTRA_CA_CERTS = process.env.LAKE_EXTRA_CA_CERTS
 // `lake --version` is what scripts and CI call most often to check the tool is there: answer it
 // without loading oclif (a good part of start-up time).
 if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-v')) {

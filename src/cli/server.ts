@@ -77,7 +77,7 @@ export async function serve(root: string, bin: string, socketPath: string, idleM
     clearTimeout(idleTimer)
     idleTimer = setTimeout(() => shutDown(0), idleMs)
   }
-  const shutDown = (code: number) => {
+  const shutDown = (code: number, graceful = true) => {
     server.close()
     // the socket and pid files are ours only while the socket is the one we bound (a process that
     // replaced a stale socket at the same moment as us may hold the name now)
@@ -89,17 +89,19 @@ export async function serve(root: string, bin: string, socketPath: string, idleM
     } catch {
       // gone already
     }
-    // a database the last command left open is closed as a lake process closes it (a kill would
-    // do no harm either: LevelDB replays its log at the next open)
+    // A database the last command left open is closed as a lake process closes it, unless a
+    // command is cut short: its process ends at once, as a killed one does (then LevelDB replays
+    // its log at the next open, as after any kill)
+    if (!graceful) exitProcess(code)
     setTimeout(() => exitProcess(code), 2000).unref()
     void closeLingeringEventDb().finally(() => exitProcess(code))
   }
   // A failure outside any command's promise (a bug): the command under way, if any, fails with
   // it, and this process ends once the client has the news (or after a second).
   process.on('uncaughtException', (error) => {
-    if (!current) shutDown(1)
-    current?.fail(error, () => shutDown(1))
-    setTimeout(() => shutDown(1), 1000).unref()
+    if (!current) shutDown(1, false)
+    current?.fail(error, () => shutDown(1, false))
+    setTimeout(() => shutDown(1, false), 1000).unref()
   })
   let current: {fail(error: unknown, then: () => void): void} | undefined
   // stopped (kill, logout): as a lake process stops, without its socket and pid file left behind
@@ -127,7 +129,7 @@ export async function serve(root: string, bin: string, socketPath: string, idleM
         // stretch before it (parsing a big CSV) runs on in vain until then. (A watchdog thread
         // polling the client's pid was tried: it was itself held up for seconds during such
         // stretches, for a reason not found.)
-        socket.on('close', () => shutDown(130))
+        socket.on('close', () => shutDown(130, false))
         current = {
           fail: (error, then) => {
             socket.removeAllListeners('close')
@@ -218,8 +220,9 @@ async function runRequest(request: DaemonRequest, root: string, bin: string, soc
     process.chdir(request.cwd)
     for (const key of Object.keys(process.env)) delete process.env[key]
     Object.assign(process.env, request.env)
-    // this process started without the command's NODE_EXTRA_CA_CERTS: lake adds them itself
-    if (process.env.NODE_EXTRA_CA_CERTS && !process.env[EXTRA_CA_ENV]) process.env[EXTRA_CA_ENV] = process.env.NODE_EXTRA_CA_CERTS
+    // this process started without the command's NODE_EXTRA_CA_CERTS: lake adds them itself (and
+    // the variable wins over LAKE_EXTRA_CA_CERTS, as in the launcher)
+    if (process.env.NODE_EXTRA_CA_CERTS) process.env[EXTRA_CA_ENV] = process.env.NODE_EXTRA_CA_CERTS
     process.argv = [process.execPath, bin, ...request.args]
     process.exitCode = undefined
     process.exit = ((code?: number) => {

@@ -55,6 +55,20 @@ describe('event log: lingering between sessions (the resident process)', functio
     assert.equal(eventDbOpens, before + 1)
   })
 
+  it('a command run with LAKE_LOCK_TIMEOUT=0 (fail at once on a held dataset) does not linger', async () => {
+    const saved = process.env.LAKE_LOCK_TIMEOUT
+    process.env.LAKE_LOCK_TIMEOUT = '0'
+    try {
+      await withEventDb(dbDir, async () => undefined)
+      const before = eventDbOpens
+      await withEventDb(dbDir, async () => undefined)
+      assert.equal(eventDbOpens, before + 1)
+    } finally {
+      if (saved === undefined) delete process.env.LAKE_LOCK_TIMEOUT
+      else process.env.LAKE_LOCK_TIMEOUT = saved
+    }
+  })
+
   it('a database made anew at the same path (`rm -rf` and `lake init`) is read, not the one left open', async () => {
     await withEventDb(dbDir, async (db) => db.state.put('k', Buffer.from('old')))
     fs.renameSync(dbDir, path.join(root, 'db-old'))

@@ -49,6 +49,8 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
     FORCE_COLOR: '0',
     // The temp dir is no git repository; stop a search for one at its parent all the same.
     GIT_CEILING_DIRECTORIES: os.tmpdir(),
+    // the launcher runs the `node` on PATH: the one running the tests
+    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
   })
   // LAKE_TEST_DAEMON=1: every CLI call goes through the resident process (npm run test:daemon)
   // (LAKE_TEST_DAEMON_TRACE=FILE: where each call ran, LAKE_DAEMON_TRACE's lines)
@@ -69,8 +71,11 @@ let testDaemonDir: string | undefined
  * fails if no call was served by one: the suites would pass as well with every command run by itself.
  */
 function daemonDir(): string {
+  // (one per run even if this module is loaded twice, e.g. under two URLs: one tally, not two)
+  const shared = globalThis as {lakeTestDaemonDir?: string}
+  testDaemonDir ??= shared.lakeTestDaemonDir
   if (testDaemonDir === undefined) {
-    const dir = (testDaemonDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-test-daemon-')))
+    const dir = (testDaemonDir = shared.lakeTestDaemonDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-test-daemon-')))
     fs.chmodSync(dir, 0o700)
     // (only in mocha's own process: a helper process of a test that loads this module is no run)
     if (!/mocha/.test(process.argv[1] ?? '')) return dir

@@ -57,6 +57,8 @@ function wrap(level: LakeLevel): EventDb {
 export let eventDbOpens = 0
 
 export async function openEventDb(path: string, opts: {create?: boolean} = {}): Promise<EventDb> {
+  // (this process's own lingering database holds LevelDB's lock until it is closed)
+  await closing
   const reused = await takeParked(path)
   if (reused) return reused
   eventDbOpens++
@@ -107,8 +109,9 @@ export async function withEventDb<T>(path: string, fn: (db: EventDb) => Promise<
  * The resident process (LAKE_DAEMON=1, src/cli/server.ts) keeps the event log of its last command
  * open for a moment instead of closing it, so that the next command on the same dataset (`lake
  * add`, then `commit`, then `tag`) skips LevelDB's close and open: ~10 ms each, and every open
- * turns the last log into a level-0 table. Another process wants the dataset meanwhile waits, as
- * for any lake process holding it, at most this long more. A parked database is taken again only
+ * turns the last log into a level-0 table. Another process that wants the dataset meanwhile waits, as
+ * for any lake process holding it, at most this long more (a command run with LAKE_LOCK_TIMEOUT=0,
+ * which asks not to wait, does not linger). A parked database is taken again only
  * when its files are exactly as they were left (dbFiles: not the same path re-initialised, not a
  * file moved by a repair, not a compaction since; any of those costs an open, nothing else).
  */
@@ -124,21 +127,32 @@ export function lingerEventDbs(ms: number): void {
 export async function closeLingeringEventDb(): Promise<void> {
   const p = parked
   parked = undefined
-  if (!p) return
-  clearTimeout(p.timer)
-  await settleAndClose(p.db.level).catch(() => {})
+  if (p) {
+    clearTimeout(p.timer)
+    const done: Promise<void> = settleAndClose(p.db.level)
+      .catch(() => {})
+      .finally(() => {
+        if (closing === done) closing = undefined
+      })
+    closing = done
+  }
+  await closing
 }
+
+/** A lingering database being closed (it may wait up to SETTLE_MS for a compaction): opens wait for it. */
+let closing: Promise<void> | undefined
 
 /** The parked database when it is the one at `path`, untouched since; else closes it. */
 async function takeParked(path: string): Promise<EventDb | undefined> {
   const p = parked
-  if (!p) return undefined
+  if (!p || p.path !== path || p.db.level.status !== 'open' || dbFiles(path) !== p.files) {
+    await closeLingeringEventDb()
+    return undefined
+  }
   parked = undefined
   clearTimeout(p.timer)
   // (the same sublevels again: new ones each time would pile up on the database)
-  if (p.path === path && p.db.level.status === 'open' && dbFiles(path) === p.files) return {...p.db, beforeAppend: undefined}
-  await settleAndClose(p.db.level).catch(() => {})
-  return undefined
+  return {...p.db, beforeAppend: undefined}
 }
 
 /**
@@ -154,7 +168,8 @@ const SETTLE_MS = 1000
 
 /** Ends a session: parks the database when `lingerAt` (its path) is given and lingering is on. */
 export async function closeEventDb(db: EventDb, lingerAt?: string): Promise<void> {
-  const files = lingerMs > 0 && lingerAt !== undefined ? dbFiles(lingerAt) : undefined
+  // LAKE_LOCK_TIMEOUT=0 asks other commands to fail at once on a held dataset: then hold it no longer
+  const files = lingerMs > 0 && lingerAt !== undefined && lockTimeoutMs() > 0 ? dbFiles(lingerAt) : undefined
   if (files === undefined) return settleAndClose(db.level)
   await closeLingeringEventDb()
   const timer = setTimeout(() => void closeLingeringEventDb(), lingerMs)

@@ -9,7 +9,7 @@ let sdkPromise: Promise<Sdk> | undefined
 /** The AWS SDK, loaded on the first S3 request: commands on local datasets never pay for it. */
 export const s3sdk = (): Promise<Sdk> => (sdkPromise ??= import('@aws-sdk/client-s3'))
 import {StorageError} from '../errors.js'
-import {extraCaContext} from './extra-ca.js'
+import {useExtraCas} from './extra-ca.js'
 import {assertPrefix} from './keys.js'
 import {redactUrl} from './redact.js'
 
@@ -96,9 +96,9 @@ export async function createS3Client(opts: S3StoreOptions): Promise<{client: S3C
       hint: 'set LAKE_S3_ENDPOINT to the server URL, e.g. http://127.0.0.1:9000',
     })
   }
+  // LAKE_EXTRA_CA_CERTS for the S3 endpoint and the credential services (read at the first TLS connection)
+  await useExtraCas()
   const region = opts.region ?? (await sdkRegion())
-  // (an http:// endpoint never uses it: the certificates are not even read)
-  const secureContext = endpoint !== undefined && /^http:/i.test(endpoint) ? undefined : await extraCaContext()
   const client = new (await s3sdk()).S3Client({
     region,
     ...(endpoint !== undefined ? {endpoint} : {}),
@@ -114,7 +114,7 @@ export async function createS3Client(opts: S3StoreOptions): Promise<{client: S3C
       throwOnRequestTimeout: true,
       // A little above the pool's limit: a multipart upload's parts and a retry's new socket fit.
       httpAgent: {keepAlive: true, maxSockets: (opts.maxConcurrency ?? 16) + 4},
-      httpsAgent: {keepAlive: true, maxSockets: (opts.maxConcurrency ?? 16) + 4, ...(secureContext ? {secureContext} : {})},
+      httpsAgent: {keepAlive: true, maxSockets: (opts.maxConcurrency ?? 16) + 4},
     },
   })
   return {client, region}

@@ -100,7 +100,7 @@ export function s3Failure(ctx: S3ErrorContext, op: string, key: string | undefin
   }
   const certificate = [...causes(err)].map((e) => e.code).find((c) => typeof c === 'string' && TLS_CERTIFICATE_CODES.has(c))
   if (certificate !== undefined) {
-    return fail('untrusted-certificate', `cannot ${what}: the TLS certificate of ${ctx.endpoint} is not trusted (${certificate})`, "if the endpoint (or a proxy on the way) uses its own certificate authority, name that CA's PEM file in NODE_EXTRA_CA_CERTS")
+    return fail('untrusted-certificate', `cannot ${what}: the TLS certificate of ${ctx.endpoint} is not trusted (${certificate})`, certificateHint(certificate))
   }
   const network = networkCode(err)
   // The server was reached but the connection broke: not the same advice as a closed port.
@@ -130,6 +130,15 @@ export function networkCode(err: unknown): string | undefined {
     if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return e.code
   }
   return undefined
+}
+
+function certificateHint(code: string): string {
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return "the server's certificate is outside its validity period: renew it, or check this machine's clock"
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'the certificate does not name the host lake connected to: check the host in LAKE_S3_ENDPOINT (or AWS_ENDPOINT_URL)'
+  const given = process.env.NODE_EXTRA_CA_CERTS || process.env.LAKE_EXTRA_CA_CERTS
+  return given
+    ? `the CA that signed it is not in ${given} (NODE_EXTRA_CA_CERTS) nor among Node's: add it to that file`
+    : "if the endpoint (or a proxy on the way) uses its own certificate authority, name that CA's PEM file in NODE_EXTRA_CA_CERTS"
 }
 
 /** An error, then its causes (and an AggregateError's errors), breadth first. */
