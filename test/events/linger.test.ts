@@ -69,6 +69,25 @@ describe('event log: lingering between sessions (the resident process)', functio
     }
   })
 
+  it('a session of this process waiting for the lock its other session holds takes the database when that one lingers', async () => {
+    let release!: () => void
+    const first = withEventDb(dbDir, async (db) => {
+      await new Promise<void>((resolve) => (release = resolve))
+      await db.state.put('k', Buffer.from('first'))
+    })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const opensBefore = eventDbOpens
+    const second = withEventDb(dbDir, async (db) => text(await db.state.get('k')))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    release()
+    await first
+    const started = Date.now()
+    assert.equal(await second, 'first')
+    // taken as soon as it was parked, not after the 300 ms it would have lingered
+    assert.ok(Date.now() - started < 200, `the second session waited ${Date.now() - started} ms`)
+    assert.equal(eventDbOpens, opensBefore + 1) // (counted once, when it began to try)
+  })
+
   it('a database made anew at the same path (`rm -rf` and `lake init`) is read, not the one left open', async () => {
     await withEventDb(dbDir, async (db) => db.state.put('k', Buffer.from('old')))
     fs.renameSync(dbDir, path.join(root, 'db-old'))

@@ -81,6 +81,11 @@ export async function openEventDb(path: string, opts: {create?: boolean} = {}): 
       }
       await sleep(delay)
       delay = Math.min(delay * 2, 50)
+      // (the holder was a session of this process, which has ended and left the database lingering)
+      if (parked?.path === path) {
+        const taken = await takeParked(path)
+        if (taken) return taken
+      }
     }
   }
 }
