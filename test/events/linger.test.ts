@@ -84,7 +84,7 @@ describe('event log: lingering between sessions (the resident process)', functio
     const started = Date.now()
     assert.equal(await second, 'first')
     // taken as soon as it was parked, not after the 300 ms it would have lingered
-    assert.ok(Date.now() - started < 200, `the second session waited ${Date.now() - started} ms`)
+    assert.ok(Date.now() - started < 250, `the second session waited ${Date.now() - started} ms`)
     assert.equal(eventDbOpens, opensBefore + 1) // (counted once, when it began to try)
   })
 
@@ -112,7 +112,6 @@ describe('event log: lingering between sessions (the resident process)', functio
 
   it('another process waiting for the database gets it within the moment, and sees the last write', async () => {
     await withEventDb(dbDir, async (db) => db.state.put('k', Buffer.from('written')))
-    const started = Date.now()
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
       const {withEventDb} = await import(${JSON.stringify(new URL('../../src/core/events/db.ts', import.meta.url).href)})
       const v = await withEventDb(${JSON.stringify(dbDir)}, async (db) => Buffer.from(await db.state.get('k')).toString())
@@ -120,9 +119,8 @@ describe('event log: lingering between sessions (the resident process)', functio
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
     const code = await new Promise((resolve) => child.on('close', resolve))
+    // exit 0: it got the lock within its LAKE_LOCK_TIMEOUT of 5 s (a database held for good fails it)
     assert.equal(code, 0)
     assert.equal(out, 'written')
-    // (the child's own start-up is most of this; the lock it waited for was held at most 300 ms)
-    assert.ok(Date.now() - started < 5_000, `the other process waited ${Date.now() - started} ms`)
   })
 })
