@@ -80,6 +80,21 @@ export async function loadChild(io: NodeIO, ref: NodeRef): Promise<IndexNode> {
   return checkedChild(await loadNode(io, ref.hash), ref)
 }
 
+/**
+ * The child `ref` names when it is decoded in the cache already (checked as loadChild checks it),
+ * else undefined: a point read whose pages are cached then costs no promise per level (a promise
+ * is garbage, and garbage is young-generation GC pauses of a few ms each on the VMs measured).
+ */
+export function cachedChild(io: NodeIO, ref: NodeRef): IndexNode | undefined {
+  const hit = cacheOf(io)?.decoded.get(ref.hash)
+  return hit === undefined ? undefined : checkedChild(hit, ref)
+}
+
+/** The node named `hash` when it is decoded in the cache already, else undefined. */
+export function cachedNode(io: NodeIO, hash: string): IndexNode | undefined {
+  return cacheOf(io)?.decoded.get(hash)
+}
+
 function checkedChild(node: IndexNode, ref: NodeRef): IndexNode {
   if (node.level !== ref.level || node.count !== ref.count || lastIdOf(node) !== ref.lastId) {
     throw corrupt(ref.hash, `is level ${node.level} with ${node.count} entries, but its parent says level ${ref.level} with ${ref.count} and another last id`)

@@ -1,7 +1,7 @@
 // Reading an index: positions are implicit, so entry i is found by descending on the subtree
 // counts of inner nodes: one node read per level (~3 for 1M entries at default params).
 import {IndexOutOfRangeError} from '../errors.js'
-import {loadChild, loadChildren, loadNode} from './cache.js'
+import {cachedChild, cachedNode, loadChild, loadChildren, loadNode} from './cache.js'
 import {INNER_KIND, type IndexNode, type LeafNode} from './node.js'
 import type {IndexEntry, NodeIO, NodeRef} from './types.js'
 
@@ -20,12 +20,13 @@ function outOfRange(what: string, length: number): IndexOutOfRangeError {
 
 /** Entry at position i: O(depth) node reads. */
 export async function getEntry(io: NodeIO, root: string, i: number): Promise<IndexEntry> {
-  let node = await loadNode(io, root)
+  let node = cachedNode(io, root) ?? (await loadNode(io, root))
   if (!Number.isSafeInteger(i) || i < 0 || i >= node.count) throw outOfRange(`sample index ${i}`, node.count)
   while (node.kind === INNER_KIND) {
     const k = node.childIndexOf(i)
     i -= node.startOf(k)
-    node = await loadChild(io, node.childRef(k))
+    const ref = node.childRef(k)
+    node = cachedChild(io, ref) ?? (await loadChild(io, ref))
   }
   return node.entryAt(i)
 }

@@ -15,7 +15,7 @@
 import {randomBytes} from 'node:crypto'
 import {closeSync, existsSync, fstatSync, fsync, mkdirSync, openSync, read, readdirSync, readFileSync, readSync, statSync, unlinkSync, utimesSync, writeSync} from 'node:fs'
 import {link, mkdir, open, readFile, rename, rmdir, stat, unlink} from 'node:fs/promises'
-import {basename, dirname, join, resolve} from 'node:path'
+import {basename, dirname, join, resolve, sep} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {CorruptObjectError, LakeError, ObjectNotFoundError, PreconditionFailedError, StorageError} from '../errors.js'
 import {sha256hex} from '../hash.js'
@@ -129,6 +129,8 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDE
 export class FsStore extends BaseStore {
   readonly url: string
   readonly root: string
+  /** root with one trailing '/' (pathOf) */
+  private readonly rootSlash: string
   readonly supports: StoreCapabilities = {conditionalWrite: true, list: true, rangeRead: true, readInto: true}
   readonly durable: boolean
   /** FsStoreOptions.pack */
@@ -167,6 +169,7 @@ export class FsStore extends BaseStore {
   constructor(rootDir: string, opts: FsStoreOptions = {}) {
     super()
     this.root = resolve(rootDir)
+    this.rootSlash = this.root.endsWith('/') ? this.root : `${this.root}/`
     this.url = pathToFileURL(this.root).href
     this.durable = opts.durable ?? true
     this.packing = opts.pack ?? true
@@ -182,7 +185,9 @@ export class FsStore extends BaseStore {
   }
 
   private pathOf(key: string): string {
-    return join(this.root, ...key.split('/'))
+    // (a valid key has no '', '.' or '..' segment, so on POSIX this is what join gives, without
+    // an array and a normalisation per read)
+    return sep === '/' ? this.rootSlash + key : join(this.root, ...key.split('/'))
   }
 
   private isImmutable(key: string): boolean {
