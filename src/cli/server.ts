@@ -4,8 +4,9 @@
 // job's versioning step) spends most of its time starting. The client forwards a command here;
 // this process runs it exactly as `bin/run.js` would (the same main(), in the client's working
 // directory, environment, argv and umask), streams its stdout and stderr back and ends with its
-// exit code. It keeps no dataset open between commands: each command opens and closes what it
-// uses, as in its own process, so other lake processes see the same locks and files as before.
+// exit code. Each command opens and closes what it uses, as in its own process, so other lake
+// processes see the same locks and files as before, with one exception: a dataset's event log
+// stays open EVENT_LOG_LINGER_MS after a command that used it, for the next command on it.
 //
 // One command at a time: a client that finds it busy runs the command itself. A client that goes
 // away mid-command (Ctrl-C, kill -9) takes this process with it, at the command's next wait for
@@ -26,7 +27,6 @@ import {main} from './main.js'
 // process.exit as it is when this module loads: a command's run replaces it (runRequest)
 const exitProcess = process.exit.bind(process)
 
-// (bin/daemon-client.js, which cannot load this bundle, has its own copy: keep the two equal)
 /**
  * How long the event log of a served command stays open for the next one (events/db.ts
  * lingerEventDbs): longer than the gap between a script's commands (a client's start-up), short
@@ -34,6 +34,7 @@ const exitProcess = process.exit.bind(process)
  */
 const EVENT_LOG_LINGER_MS = 300
 
+// (bin/daemon-client.js, which cannot load this bundle, has its own copy: keep the two equal)
 export const FRAME = {accepted: 0, stdout: 1, stderr: 2, exit: 3, busy: 4} as const
 
 /** What a client sends first: one line of JSON. */

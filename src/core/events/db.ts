@@ -57,8 +57,6 @@ function wrap(level: LakeLevel): EventDb {
 export let eventDbOpens = 0
 
 export async function openEventDb(path: string, opts: {create?: boolean} = {}): Promise<EventDb> {
-  // (this process's own lingering database holds LevelDB's lock until it is closed)
-  await closing
   const reused = await takeParked(path)
   if (reused) return reused
   eventDbOpens++
@@ -147,7 +145,10 @@ export async function closeLingeringEventDb(): Promise<void> {
 /** A lingering database being closed (it may wait up to SETTLE_MS for a compaction): opens wait for it. */
 let closing: Promise<void> | undefined
 
-/** The parked database when it is the one at `path`, untouched since; else closes it. */
+/**
+ * The parked database when it is the one at `path`, untouched since; else closes it, and waits for
+ * any close under way (this process's lingering database holds LevelDB's lock until it is closed).
+ */
 async function takeParked(path: string): Promise<EventDb | undefined> {
   const p = parked
   if (!p || p.path !== path || p.db.level.status !== 'open' || dbFiles(path) !== p.files) {

@@ -8,8 +8,8 @@ import {fileURLToPath} from 'node:url'
 import {DataStore} from '../dataset/store.js'
 import {DatasetExistsError, UsageError} from '../errors.js'
 import {appendEvents} from '../events/log.js'
-import {closeEventDb, levelError, openEventDb, withEventDb, type EventDb} from '../events/db.js'
-import {readRefSnapshot, writeRefSnapshot, type RefSnapshot} from '../events/ref-snapshot.js'
+import {levelError, openEventDb, withEventDb, type EventDb} from '../events/db.js'
+import {readRefSnapshot, type RefSnapshot} from '../events/ref-snapshot.js'
 import {FsStore} from '../storage/fs.js'
 import {fsyncDir} from '../storage/fs-sync.js'
 import {FallbackStore} from '../storage/fallback.js'
@@ -164,18 +164,15 @@ export class Repo {
    */
   async holdDb<T>(fn: () => Promise<T>): Promise<T> {
     if (this.held) return fn()
-    const db = this.flushingFirst(await openEventDb(this.dbPath))
-    this.held = db
-    let ended = false
-    try {
-      const result = await fn()
-      await writeRefSnapshot(db, this.dbPath)
-      ended = true
-      return result
-    } finally {
-      this.held = undefined
-      await closeEventDb(db, ended ? this.dbPath : undefined)
-    }
+    // one session as withDb's, with the operations inside it (withDb then uses it)
+    return withEventDb(this.dbPath, async (db) => {
+      this.held = this.flushingFirst(db)
+      try {
+        return await fn()
+      } finally {
+        this.held = undefined
+      }
+    })
   }
 
   /**
