@@ -369,6 +369,20 @@ describe('FsStore packs', () => {
   })
 })
 
+/** Flips a bit inside a pack's index (its checksum then fails). */
+function damagePackIndex(file: string): void {
+  const whole = readFileSync(file)
+  whole[whole.length - 40] ^= 1
+  writeFileSync(file, whole)
+}
+
+/** fsck's report names the pack itself, as damaged (its index fails its checksum). */
+function assertNamesDamagedPack(report: {problems: {object: string; problem: string}[]}, pack: string): void {
+  const named = report.problems.find((p) => p.object === `pack ${pack}`)
+  assert.ok(named, JSON.stringify(report.problems))
+  assert.match(named.problem, /checksum/)
+}
+
 describe('packs in a dataset', () => {
   let dir: string
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'lake-pack-ds-'))))
@@ -385,17 +399,12 @@ describe('packs in a dataset', () => {
     const [pack] = readdirSync(packDir)
     assert.match(pack, /^pack-[0-9a-f]{32}\.pack$/)
     assert.deepEqual(readdirSync(join(dir, 'ds', '.lake', 'objects')).length > 0, true, 'the chunk is a file of its own')
-    const file = join(packDir, pack)
-    const whole = readFileSync(file)
-    whole[whole.length - 40] ^= 1 // inside the index
-    writeFileSync(file, whole)
+    damagePackIndex(join(packDir, pack))
     const again = await Dataset.open(join(dir, 'ds'))
     try {
       const report = await again.fsck()
       assert.equal(report.ok, false)
-      const named = report.problems.find((p) => p.object === `pack ${pack}`)
-      assert.ok(named, JSON.stringify(report.problems))
-      assert.match(named.problem, /checksum/)
+      assertNamesDamagedPack(report, pack)
       assert.ok(report.problems.some((p) => p.commits.includes(c1)), 'the commit whose objects were in it is named')
     } finally {
       await again.close()
@@ -448,19 +457,11 @@ describe('packs in a lazy clone', () => {
       await r2.close()
     }
     assert.equal(existsSync(leftover), false, 'gc swept the temp file')
-    for (const pack of packs) {
-      const whole = readFileSync(join(packDir, pack))
-      whole[whole.length - 40] ^= 1 // inside the index
-      writeFileSync(join(packDir, pack), whole)
-    }
+    for (const pack of packs) damagePackIndex(join(packDir, pack))
     const again = await Dataset.open(join(dir, 'lazy'))
     try {
       const report = await again.fsck()
-      for (const pack of packs) {
-        const named = report.problems.find((p) => p.object === `pack ${pack}`)
-        assert.ok(named, JSON.stringify(report.problems))
-        assert.match(named.problem, /checksum/)
-      }
+      for (const pack of packs) assertNamesDamagedPack(report, pack)
       assert.ok(report.problems.some((p) => p.commits.includes(c2)), 'the commit whose objects were in it is named')
     } finally {
       await again.close()
