@@ -100,14 +100,16 @@ describe('event log: lingering between sessions (the resident process)', functio
     const other = path.join(root, 'other')
     await makeDb(other, 'other')
     await withEventDb(dbDir, async () => undefined)
-    assert.equal(await withEventDb(other, async (db) => text(await db.state.get('mark'))), 'other')
-    // the first is closed: a fresh Level instance in this process may open it (no in-process lock)
-    lingerEventDbs(0)
-    await closeLingeringEventDb()
     const {Level} = await import('level')
-    const level = new Level(dbDir)
-    await level.open()
-    await level.close()
+    const seen = await withEventDb(other, async (db) => {
+      // the first is closed by now, as this one opened: a fresh Level instance in this process
+      // may open it (a lingering one would hold LevelDB's in-process lock: LEVEL_LOCKED)
+      const level = new Level(dbDir)
+      await level.open()
+      await level.close()
+      return text(await db.state.get('mark'))
+    })
+    assert.equal(seen, 'other')
   })
 
   it('another process waiting for the database gets it within the moment, and sees the last write', async () => {
