@@ -20,6 +20,45 @@ describe('scan buffers', function () {
   })
   afterEach(() => fs.rmSync(dir, {recursive: true, force: true}))
 
+  it('ScanBuffers made with an idle time drops its free buffers once none was taken for that long', async () => {
+    const buffers = new ScanBuffers(4, 50)
+    const a = buffers.take(10)
+    buffers.give(a)
+    await new Promise((r) => setTimeout(r, 30))
+    assert.equal(buffers.take(10), a, 'still kept while in use')
+    buffers.give(a)
+    assert.equal(buffers.available, 1)
+    await new Promise((r) => setTimeout(r, 150))
+    assert.equal(buffers.available, 0, 'dropped when idle')
+    assert.notEqual(buffers.take(10), a)
+  })
+
+  it('ScanBuffers hands out the buffer given back last first, and keeps at most `keep`', () => {
+    const buffers = new ScanBuffers(2)
+    const [a, b, c] = [buffers.take(10), buffers.take(10), buffers.take(10)]
+    buffers.give(a)
+    buffers.give(b)
+    buffers.give(c)
+    assert.equal(buffers.available, 2, 'the third is left to the garbage collector')
+    assert.equal(buffers.take(10), b, 'last given back, first taken')
+    assert.equal(buffers.take(10), a)
+  })
+
+  it('scans of a process share their read buffers: a second scan reads into the first one\'s', async () => {
+    await makeBlobs(600, 31_000)
+    const ds = await Dataset.open(dir)
+    const v = await ds.version('HEAD')
+    const seen = async () => {
+      const buffers = new Set<ArrayBufferLike>()
+      for await (const s of v.streamBytes('blob', {prefetch: 2, views: true})) buffers.add(s.bytes.buffer)
+      return buffers
+    }
+    const first = await seen()
+    const second = await seen()
+    assert.ok([...second].every((b) => first.has(b)), 'no new buffer for the second scan')
+    await ds.close()
+  })
+
   it('ScanBuffers reuses what is given back; ownedCopy owns its memory', () => {
     const buffers = new ScanBuffers()
     const a = buffers.take(10)

@@ -5,7 +5,8 @@
 // Why: new memory is expensive on virtual machines with shadow paging (ours): the first touch of
 // each 4 KiB page faults (~10 µs), so reading a 4 MiB chunk into new memory runs at ~0.4 GB/s and
 // into a buffer used before at several GB/s. A scan that takes a new buffer per chunk pays that
-// for every byte it reads; one that reuses a few buffers pays it once. Its samples are then
+// for every byte it reads; one that reuses a few buffers pays it once, and the scans of a process
+// share them (scanReadBuffers), so the next scan does not pay it again. Its samples are then
 // copied out (small allocations the allocator recycles, like a plain file read of each), which
 // also means a sample the caller keeps holds its own bytes, not its whole chunk.
 /** Buffers larger than this are used once and not kept (a single huge sample). */
@@ -15,14 +16,20 @@ const MIN_BYTES = 4 * 1024 * 1024 + 64
 
 export class ScanBuffers {
   private readonly free: Uint8Array[] = []
+  private lastUse = 0
+  private idleTimer: NodeJS.Timeout | undefined
 
-  /** `keep`: at most this many free buffers are kept (the rest are left to the garbage collector). */
-  constructor(private readonly keep = Infinity) {}
+  /**
+   * `keep`: at most this many free buffers are kept (the rest are left to the garbage collector).
+   * `idleMs`: free buffers are dropped once none was taken for that long (default: kept).
+   */
+  constructor(private readonly keep = Infinity, private readonly idleMs = Infinity) {}
 
   /** A buffer of at least `bytes` bytes, owned by the caller until it gives it back. */
   take(bytes: number): Uint8Array {
-    const k = this.free.findIndex((b) => b.byteLength >= bytes)
-    if (k >= 0) return this.free.splice(k, 1)[0]
+    this.lastUse = performance.now()
+    // the one given back last first: a scan then cycles through as few buffers as it needs
+    for (let k = this.free.length - 1; k >= 0; k--) if (this.free[k].byteLength >= bytes) return this.free.splice(k, 1)[0]
     return uninitialized(Math.max(bytes, MIN_BYTES))
   }
 
@@ -34,8 +41,28 @@ export class ScanBuffers {
   /** Returns a buffer from take(): nothing may read it afterwards. */
   give(buffer: Uint8Array): void {
     if (buffer.byteLength <= KEEP_MAX && this.free.length < this.keep) this.free.push(buffer)
+    if (this.idleMs !== Infinity && !this.idleTimer) this.dropWhenIdle(this.idleMs)
+  }
+
+  // one timer at a time, re-armed while buffers are in use; unref'd: it never keeps a process alive
+  private dropWhenIdle(ms: number): void {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined
+      const idle = performance.now() - this.lastUse
+      if (idle >= this.idleMs) this.free.length = 0
+      else this.dropWhenIdle(this.idleMs - idle)
+    }, ms)
+    this.idleTimer.unref()
   }
 }
+
+/**
+ * The pool scans of this process read large chunks into: scan after scan (epochs, a fresh Dataset
+ * per pass) then reuses its buffers instead of faulting in ~20 MiB of new ones each time (~50 ms
+ * here). Enough are kept for the default prefetch of a few scans at once, and dropped after a
+ * few seconds without scans, so an idle process (the resident one) does not hold them.
+ */
+export const scanReadBuffers = new ScanBuffers(12, 5000)
 
 /**
  * The pool every change in this process builds chunks of large samples in: a process that

@@ -14,7 +14,7 @@ import type {LeafNode, LeafNumbers} from '../index/node.js'
 import type {ObjectDb} from '../storage/objects.js'
 import {decodeCommit, encodeCommit, type Commit} from '../version/commit.js'
 import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} from './version-root.js'
-import {ownedCopy, ScanBuffers} from './scan-buffers.js'
+import {ownedCopy, scanReadBuffers, type ScanBuffers} from './scan-buffers.js'
 import type {ColumnCache} from './column-cache.js'
 import {toRanges} from './diff.js'
 
@@ -344,7 +344,7 @@ export class DataStore {
       throw new IndexOutOfRangeError(`range ${start}:${end} is out of range for tensor '${t.meta.name}' (length ${t.length})`)
     }
     const prefetch = Math.max(1, opts.prefetch ?? this.objects.store.readAhead)
-    const buffers = new ScanBuffers()
+    const buffers = scanReadBuffers
     const iterator = groupByChunk(readLeafSliceBatches(this.nodes, t.index, start, end))[Symbol.asyncIterator]()
     const inflight: {read: Promise<{parts: LeafSlice[]; payload: Payload}>; bytes: number}[] = []
     let inflightBytes = 0
