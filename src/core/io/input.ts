@@ -31,9 +31,10 @@ export async function openInput(file: string): Promise<OpenedInput> {
 /**
  * The first `max` bytes of a regular file, read synchronously, with whether that is all of it
  * (`wholeOnly`: nothing is read from a larger file): a small CSV's open, stat, read and close
- * through the thread pool cost several times the reads. The same errors as openInput.
+ * through the thread pool cost several times the reads. `into`: read into this buffer (when the
+ * bytes fit) instead of new memory. The same errors as openInput.
  */
-export function readInputHead(file: string, max: number, opts: {wholeOnly?: boolean} = {}): {bytes: Buffer; whole: boolean} {
+export function readInputHead(file: string, max: number, opts: {wholeOnly?: boolean; into?: Buffer} = {}): {bytes: Buffer; whole: boolean} {
   let fd: number
   try {
     fd = openSync(file, 'r')
@@ -45,7 +46,7 @@ export function readInputHead(file: string, max: number, opts: {wholeOnly?: bool
     if (!info.isFile()) throw notRegular(file, info.isDirectory())
     if (opts.wholeOnly && info.size > max) return {bytes: Buffer.alloc(0), whole: false} // (nothing read)
     const want = Math.min(max, info.size)
-    const bytes = Buffer.allocUnsafe(want)
+    const bytes = opts.into && opts.into.byteLength >= want ? opts.into.subarray(0, want) : Buffer.allocUnsafe(want)
     let at = 0
     while (at < want) {
       const n = readSync(fd, bytes, at, want - at, at)
