@@ -33,6 +33,17 @@ describe('scan buffers', function () {
     assert.notEqual(buffers.take(10), a)
   })
 
+  it('ScanBuffers keeps at most `keepBytes` of free buffers', () => {
+    const buffers = new ScanBuffers(10, Infinity, 10 * 1024 * 1024)
+    const [a, b, c] = [buffers.take(10), buffers.take(10), buffers.take(5 * 1024 * 1024)]
+    buffers.give(a)
+    buffers.give(b)
+    assert.equal(buffers.available, 2, 'two default buffers fit in 10 MiB')
+    buffers.give(c)
+    assert.equal(buffers.available, 2, 'a third would pass 10 MiB: left to the garbage collector')
+    assert.ok(buffers.availableBytes <= 10 * 1024 * 1024)
+  })
+
   it('ScanBuffers hands out the buffer given back last first, and keeps at most `keep`', () => {
     const buffers = new ScanBuffers(2)
     const [a, b, c] = [buffers.take(10), buffers.take(10), buffers.take(10)]

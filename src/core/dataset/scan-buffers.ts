@@ -1,6 +1,6 @@
-// Read buffers a scan reuses, and the sample copies it hands out instead of views into them; the
-// same pool holds the buffers a change builds chunks of large samples in (ChunkBufferPool), each
-// given back once its chunk is stored.
+// Read buffers scans reuse, and the sample copies they hand out instead of views into them; a
+// second pool of the same kind holds the buffers a change builds chunks of large samples in
+// (ChunkBufferPool), each given back once its chunk is stored.
 //
 // Why: new memory is expensive on virtual machines with shadow paging (ours): the first touch of
 // each 4 KiB page faults (~10 µs), so reading a 4 MiB chunk into new memory runs at ~0.4 GB/s and
@@ -20,10 +20,15 @@ export class ScanBuffers {
   private idleTimer: NodeJS.Timeout | undefined
 
   /**
-   * `keep`: at most this many free buffers are kept (the rest are left to the garbage collector).
-   * `idleMs`: free buffers are dropped once none was taken for that long (default: kept).
+   * `keep`: at most this many free buffers are kept, `keepBytes` at most this many bytes of them
+   * (the rest are left to the garbage collector). `idleMs`: free buffers are dropped once none
+   * was taken for that long (default: kept).
    */
-  constructor(private readonly keep = Infinity, private readonly idleMs = Infinity) {}
+  constructor(
+    private readonly keep = Infinity,
+    private readonly idleMs = Infinity,
+    private readonly keepBytes = Infinity,
+  ) {}
 
   /** A buffer of at least `bytes` bytes, owned by the caller until it gives it back. */
   take(bytes: number): Uint8Array {
@@ -38,9 +43,15 @@ export class ScanBuffers {
     return this.free.length
   }
 
+  /** Bytes of the free buffers held now. */
+  get availableBytes(): number {
+    return this.free.reduce((sum, b) => sum + b.byteLength, 0)
+  }
+
   /** Returns a buffer from take(): nothing may read it afterwards. */
   give(buffer: Uint8Array): void {
-    if (buffer.byteLength <= KEEP_MAX && this.free.length < this.keep) this.free.push(buffer)
+    const fits = buffer.byteLength <= KEEP_MAX && this.free.length < this.keep && (this.keepBytes === Infinity || this.availableBytes + buffer.byteLength <= this.keepBytes)
+    if (fits) this.free.push(buffer)
     if (this.idleMs !== Infinity && !this.idleTimer) this.dropWhenIdle(this.idleMs)
   }
 
@@ -59,10 +70,11 @@ export class ScanBuffers {
 /**
  * The pool scans of this process read large chunks into: scan after scan (epochs, a fresh Dataset
  * per pass) then reuses its buffers instead of faulting in ~20 MiB of new ones each time (~50 ms
- * here). Enough are kept for the default prefetch of a few scans at once, and dropped after a
- * few seconds without scans, so an idle process (the resident one) does not hold them.
+ * here). A scan at the default prefetch (4 on a disk) holds 5 buffers; 12 are kept (two such scans
+ * at once), 64 MiB at most (chunks of a large chunk.size are not all kept), and dropped after 5 s
+ * without scans, so an idle process (the resident one) does not hold them.
  */
-export const scanReadBuffers = new ScanBuffers(12, 5000)
+export const scanReadBuffers = new ScanBuffers(12, 5000, 64 * 1024 * 1024)
 
 /**
  * The pool every change in this process builds chunks of large samples in: a process that

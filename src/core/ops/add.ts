@@ -2,7 +2,6 @@
 // event): a bad row anywhere refuses the whole call and changes nothing. Files are read and
 // chunks written without holding the dataset (see stage.ts).
 import fs from 'node:fs/promises'
-import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import type {Repo} from '../repo/repo.js'
 import type {ChangeBuilder} from '../dataset/changeset.js'
@@ -242,12 +241,14 @@ async function readSized<T extends {absPath: string}>(f: T, ring: ReadRing): Pro
 /**
  * File contents in walk order with up to `depth` reads in flight: one read at a time leaves the
  * disk and the thread pool idle between small files. The bytes of a small file live in a
- * ReadRing: they stay valid while the consumer works on that file and the next one; what it keeps
+ * ReadRing: they stay valid until the consumer has asked for the file after next; what it keeps
  * of them (a copy into a chunk) it takes before then.
  */
 async function* readAhead<T extends {absPath: string; size?: number}>(files: AsyncIterable<T>, depth = 16): AsyncGenerator<T & {bytes: Buffer}> {
   const pending: Promise<T & {bytes: Buffer}>[] = []
-  // the files in flight (depth), the one the consumer holds, and the one being read
+  // a slot is written when the consumer asks for the next file: depth - 1 files pending and the
+  // one being read then need depth slots; two more keep a file's bytes until the consumer asks
+  // for the file after next (slack for a consumer that asks before it is done with a file)
   const ring = new ReadRing(depth + 2)
   for await (const f of files) {
     // Small files (images, labels) are read synchronously: readFile's four thread-pool round trips
