@@ -47,12 +47,15 @@ export class FallbackStore implements ObjectStore {
     return this.fetch(key)
   }
 
-  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
-    if (!this.remoteHas(key) || (await this.local.exists(key))) return this.local.getRange(key, offset, length)
+  /** `into`: as the local store (supports is its), also for bytes fetched whole from the remote. */
+  async getRange(key: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+    if (!this.remoteHas(key) || (await this.local.exists(key))) return this.local.getRange(key, offset, length, into)
     if (this.wholeObjectOnRangeBytes > 0 && (await this.remoteSize(key)) <= this.wholeObjectOnRangeBytes) {
       const whole = await this.fetch(key)
       if (Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0 && offset + length <= whole.length) {
-        return whole.slice(offset, offset + length)
+        if (!into || into.byteLength < length || !this.supports.readInto) return whole.slice(offset, offset + length)
+        into.set(whole.subarray(offset, offset + length))
+        return into.subarray(0, length)
       }
       // Invalid or past the end: the local store, which now holds the object (or the remote, if it
       // could not be kept), gives the contract's error.
