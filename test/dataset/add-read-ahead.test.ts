@@ -1,16 +1,19 @@
 // `add` reads small input files into a few buffers it reuses in turn (ops/add.ts ReadRing), ahead
 // of the import: what must hold is that every file's bytes are stored exactly, with many more
 // files than buffers, files of every size (empty, small, over the synchronous-read limit), for
-// new files, changed ones (compared with the stored bytes, then updated) and image folders.
+// new files, changed ones (compared with the stored bytes, then updated) and image folders. And
+// the path column a files import matches against stays cached for the process's next add.
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {Dataset} from '../../src/index.js'
+import {Repo} from '../../src/core/repo/repo.js'
+import {openVersion} from '../../src/core/ops/show.js'
 import {png} from '../helpers/fixtures.js'
 
-describe('add reads files ahead into reused buffers', function () {
+describe('add: reading its inputs ahead, and the paths it matches', function () {
   this.timeout(120_000)
   let dir: string
   beforeEach(() => {
@@ -80,5 +83,40 @@ describe('add reads files ahead into reused buffers', function () {
       assert.deepEqual(Buffer.from(await v.readBytes('images', i)), want.get(rel), rel)
     }
     await ds.close()
+  })
+
+  it('the path column an add matches against stays cached when asked: a second visit reads no chunk again', async () => {
+    const ds = await Dataset.init(path.join(dir, 'ds'))
+    await ds.createTensor('path', {htype: 'text'})
+    // three commits: three chunks of paths
+    for (let c = 0; c < 3; c++) {
+      await ds.append('path', Array.from({length: 500}, (_, i) => `v${c}/file-${String(i).padStart(5, '0')}.bin`))
+      await ds.commit(`paths ${c}`)
+    }
+    await ds.close()
+    for (const keepSmallChunks of [false, true]) {
+      const repo = await Repo.open(path.join(dir, 'ds'))
+      try {
+        const t = (await openVersion(repo, 'HEAD')).root.tensors.path
+        let reads = 0
+        const read = repo.objects.getUnverified.bind(repo.objects)
+        repo.objects.getUnverified = (hash: string) => (reads++, read(hash))
+        const visit = async () => {
+          const found: string[] = []
+          reads = 0
+          await repo.data.visitTexts(t, 0, t.length, 'v1/', (text) => found.push(text), {keepSmallChunks})
+          assert.equal(found.length, 500)
+          assert.ok(found.every((f) => f.startsWith('v1/')))
+          return reads
+        }
+        const first = await visit()
+        const second = await visit()
+        assert.ok(first >= 3, `the first visit reads the chunks (${first} reads)`)
+        if (keepSmallChunks) assert.equal(second, 0, 'kept: nothing read again')
+        else assert.ok(second >= 3, `not kept: the chunks are read again (${second} reads)`)
+      } finally {
+        await repo.close()
+      }
+    }
   })
 })

@@ -45,24 +45,42 @@ describe('column cache', () => {
   })
 
   it('ignores a damaged, truncated or foreign file', () => {
-    const cache = new ColumnCache(tmp)
     const column = Int32Array.from({length: 1000}, (_, i) => i * 3)
     const file = path.join(tmp, `${root(1)}.i32`)
+    // (each get on a cache of its own, as another process: the one that put it holds it in memory)
     for (const damage of [
       (b: Buffer) => (b[100] ^= 1), // a payload bit
       (b: Buffer) => (b[17] ^= 1), // the crc
       (b: Buffer) => (b[0] = 0), // the magic
       (b: Buffer) => (b[9] ^= 1), // the length
     ]) {
-      cache.put(root(1), 'i32', column)
+      new ColumnCache(tmp).put(root(1), 'i32', column)
       const bytes = fs.readFileSync(file)
       damage(bytes)
       fs.writeFileSync(file, bytes)
-      assert.equal(cache.get(root(1), 'i32', 1000), undefined)
+      assert.equal(new ColumnCache(tmp).get(root(1), 'i32', 1000), undefined)
     }
-    cache.put(root(1), 'i32', column)
+    new ColumnCache(tmp).put(root(1), 'i32', column)
     fs.truncateSync(file, 500)
-    assert.equal(cache.get(root(1), 'i32', 1000), undefined)
+    assert.equal(new ColumnCache(tmp).get(root(1), 'i32', 1000), undefined)
+  })
+
+  it('holds the two columns used last in memory: no file read for them, the older ones from their files', () => {
+    const cache = new ColumnCache(tmp)
+    const columns = [1, 2, 3].map((k) => Int32Array.from({length: 1000}, (_, i) => i * k))
+    columns.forEach((c, k) => cache.put(root(k + 1), 'i32', c))
+    for (const k of [1, 2, 3]) fs.rmSync(path.join(tmp, `${root(k)}.i32`))
+    assert.equal(cache.get(root(1), 'i32', 1000), undefined, 'the oldest was let go, and its file is gone')
+    assert.equal(cache.get(root(2), 'i32', 1000), columns[1], 'held')
+    assert.equal(cache.get(root(3), 'i32', 1000), columns[2], 'held')
+    assert.equal(cache.get(root(3), 'i32', 999), undefined, 'another length is another column')
+    // a column read from its file is held too, and pushes out the one used least recently
+    new ColumnCache(tmp).put(root(4), 'i32', columns[0])
+    assert.deepEqual(cache.get(root(4), 'i32', 1000), columns[0])
+    fs.rmSync(path.join(tmp, `${root(4)}.i32`))
+    assert.deepEqual(cache.get(root(4), 'i32', 1000), columns[0])
+    assert.equal(cache.get(root(3), 'i32', 1000), columns[2])
+    assert.equal(cache.get(root(2), 'i32', 1000), undefined, 'used least recently: let go')
   })
 
   it('add --key through the cache: the same upserts, and a hit reads no leaf of the key tensor', async () => {

@@ -12,6 +12,10 @@
 // u32 reserved, then the column's little-endian bytes. A damaged, short or foreign file is
 // ignored (and rewritten); nothing in it is trusted without its crc. Not durable, not shared with
 // other machines: it is only ever a shortcut to what the index holds.
+//
+// The last few columns read or written are also kept in memory: an add with two keyed tables
+// (updates, then new rows) looks the key column up twice, and a process that adds again (a
+// library loop, the resident process) starts the next refresh from the column it holds.
 import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
@@ -25,8 +29,14 @@ const HEADER_BYTES = 24
 export const COLUMN_CACHE_MIN_ROWS = 10_000
 /** Entries kept; the oldest go first. */
 const MAX_ENTRIES = 8
+/** Columns kept in memory (the most recent), and their bytes at most. */
+const MEMORY_ENTRIES = 2
+const MEMORY_BYTES = 64 * 1024 * 1024
 
 export class ColumnCache {
+  /** Most recent last: file name → column (never mutated: callers only read what get returns). */
+  private readonly memory = new Map<string, TypedArray>()
+
   /** `minRows`: shorter columns are not cached (default COLUMN_CACHE_MIN_ROWS). */
   constructor(
     readonly dir: string,
@@ -37,11 +47,36 @@ export class ColumnCache {
     return join(this.dir, `${indexRoot}.${dtype}`)
   }
 
-  /** The column of the index `indexRoot` when cached and intact, else undefined. */
+  /** The column of the index `indexRoot` when cached and intact, else undefined. Read only: it may be shared. */
   get(indexRoot: string, dtype: NumericDtype, length: number): TypedArray | undefined {
+    const file = this.file(indexRoot, dtype)
+    const held = this.memory.get(file)
+    if (held && held.length === length) {
+      this.remember(file, held)
+      return held
+    }
+    const column = this.readFile(file, dtype, length)
+    if (column) this.remember(file, column)
+    return column
+  }
+
+  private remember(file: string, column: TypedArray): void {
+    this.memory.delete(file)
+    if (column.byteLength > MEMORY_BYTES) return
+    this.memory.set(file, column)
+    let bytes = 0
+    for (const c of this.memory.values()) bytes += c.byteLength
+    for (const [k, c] of this.memory) {
+      if (this.memory.size <= MEMORY_ENTRIES && bytes <= MEMORY_BYTES) break
+      this.memory.delete(k)
+      bytes -= c.byteLength
+    }
+  }
+
+  private readFile(file: string, dtype: NumericDtype, length: number): TypedArray | undefined {
     let bytes: Buffer
     try {
-      bytes = readFileSync(this.file(indexRoot, dtype))
+      bytes = readFileSync(file)
     } catch {
       return undefined
     }
@@ -69,6 +104,7 @@ export class ColumnCache {
 
   /** Keeps `column` as the column of `indexRoot` (tensor `name`'s latest); failures are ignored (it is a cache). */
   put(indexRoot: string, dtype: NumericDtype, column: TypedArray, name?: string): void {
+    this.remember(this.file(indexRoot, dtype), column)
     try {
       mkdirSync(this.dir, {recursive: true})
       const payload = littleEndianBytes(column)

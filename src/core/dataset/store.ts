@@ -114,7 +114,7 @@ export class DataStore {
    * every sample is checked here: a large chunk's crcs on the crc worker while the scan reads on,
    * when its bytes can be handed over.
    */
-  private async scanPayload(t: TensorState, first: number, chunk: string, parts: LeafSlice[], buffers: ScanBuffers): Promise<Payload> {
+  private async scanPayload(t: TensorState, first: number, chunk: string, parts: LeafSlice[], buffers: ScanBuffers, keep: boolean): Promise<Payload> {
     const cached = this.payloads.get(chunk)
     if (cached) return cached
     if (t.meta.chunkCompression === 'none' && this.rangeReads && this.objects.store.supports.readInto) {
@@ -130,6 +130,7 @@ export class DataStore {
       }
     }
     const payload = await this.readPayload(chunk)
+    if (keep && payload.verified) this.payloads.set(chunk, payload)
     const {bytes} = payload
     // the worker takes the whole buffer: only when it holds nothing but this chunk object
     if (payload.verified || !(bytes.buffer instanceof ArrayBuffer) || bytes.buffer.byteLength - bytes.byteLength > CHUNK_HEADER_BYTES) return payload
@@ -307,7 +308,7 @@ export class DataStore {
    * and its position; the prefix is matched on the UTF-8 bytes, so other samples cost no string.
    * False when the tensor is not text.
    */
-  async visitTexts(t: TensorState, start: number, end: number, prefix: string, visit: (text: string, index: number) => void, opts: {prefetch?: number} = {}): Promise<boolean> {
+  async visitTexts(t: TensorState, start: number, end: number, prefix: string, visit: (text: string, index: number) => void, opts: {prefetch?: number; keepSmallChunks?: boolean} = {}): Promise<boolean> {
     if (t.meta.htype !== 'text') return false
     const want = Buffer.from(prefix, 'utf8')
     let index = start
@@ -357,7 +358,7 @@ export class DataStore {
         return
       }
       const {chunk, parts, bytes} = next.value
-      const read = this.scanPayload(t, first, chunk, parts, buffers).then((payload) => ({parts, payload}))
+      const read = this.scanPayload(t, first, chunk, parts, buffers, opts.keepSmallChunks === true).then((payload) => ({parts, payload}))
       for (const p of parts) first += p.to - p.from
       // a consumer that stops early leaves reads in flight: their failures must not go unhandled
       read.catch(() => {})
@@ -429,6 +430,11 @@ export interface ScanOptions {
   views?: boolean
   /** Sample bytes in flight ahead of the consumer at most (default PREFETCH_BYTES). */
   prefetchBytes?: number
+  /**
+   * Keep the chunks read whole and hash-checked (≤ 1 MiB stored) in the payload cache, as point
+   * reads do: for columns this process will read again (the paths each files import matches).
+   */
+  keepSmallChunks?: boolean
 }
 
 /** Sample bytes a scan keeps in flight ahead of its consumer at most (16 chunks of 4 MiB). */
