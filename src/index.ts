@@ -56,7 +56,7 @@ export class Version {
   /** The stored bytes of one sample (image files as they were added), checksum-verified. */
   async readBytes(tensor: string, index: number): Promise<Uint8Array> {
     const t = this.tensor(tensor)
-    return this.data.sampleBytes(t.meta, await this.data.entry(t, index))
+    return this.data.ownedSampleBytes(t.meta, await this.data.entry(t, index))
   }
 
   /** Numeric samples as {shape, data} without building nested arrays. */

@@ -14,8 +14,9 @@
 // other machines: it is only ever a shortcut to what the index holds.
 //
 // The last few columns read or written are also kept in memory: an add with two keyed tables
-// (updates, then new rows) looks the key column up twice, and a process that adds again (a
-// library loop, the resident process) starts the next refresh from the column it holds.
+// (updates, then new rows) looks the key column up twice, and a library process that adds again
+// starts the next refresh from the column it holds. (The resident process opens each command's
+// dataset afresh: it gains only the first.)
 import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'

@@ -116,7 +116,7 @@ export class DataStore {
    */
   private async scanPayload(t: TensorState, first: number, chunk: string, parts: LeafSlice[], buffers: ScanBuffers, keep: boolean): Promise<Payload> {
     const cached = this.payloads.get(chunk)
-    if (cached) return cached
+    if (cached) return {...cached, shared: true}
     if (t.meta.chunkCompression === 'none' && this.rangeReads && this.objects.store.supports.readInto) {
       let end = 0
       for (const {leaf, from, to} of parts) for (let j = from; j < to; j++) end = Math.max(end, leaf.offsets[j] + leaf.lengths[j])
@@ -130,7 +130,10 @@ export class DataStore {
       }
     }
     const payload = await this.readPayload(chunk)
-    if (keep && payload.verified) this.payloads.set(chunk, payload)
+    if (keep && payload.verified) {
+      this.payloads.set(chunk, payload)
+      return {...payload, shared: true}
+    }
     const {bytes} = payload
     // the worker takes the whole buffer: only when it holds nothing but this chunk object
     if (payload.verified || !(bytes.buffer instanceof ArrayBuffer) || bytes.buffer.byteLength - bytes.byteLength > CHUNK_HEADER_BYTES) return payload
@@ -177,9 +180,19 @@ export class DataStore {
     return bytes
   }
 
+  /**
+   * sampleBytes for a caller who may keep or change them: a view into a larger buffer (a chunk in
+   * the payload cache, an object a memory store holds) is copied, so that nothing written into
+   * the result reaches a later read. A ranged read of a raw chunk is the caller's already.
+   */
+  async ownedSampleBytes(meta: TensorMeta, entry: IndexEntry): Promise<Uint8Array> {
+    const bytes = await this.sampleBytes(meta, entry)
+    return bytes.byteLength === bytes.buffer.byteLength ? bytes : ownedCopy(bytes)
+  }
+
   async readSample(t: TensorState, index: number): Promise<SampleValue> {
     const entry = await this.entry(t, index)
-    return decodeSample(t.meta, await this.sampleBytes(t.meta, entry))
+    return decodeSample(t.meta, await this.ownedSampleBytes(t.meta, entry))
   }
 
   /**
@@ -191,10 +204,11 @@ export class DataStore {
     for await (const {parts, payload} of this.chunkGroups(t, start, end, opts)) {
       for (const {leaf, from, to} of parts) {
         for (let j = from; j < to; j++) {
-          // a scan buffer is reused once the scan moves on: its samples go out as copies, checked
-          // there (the copy is in cache, and the crc sees the very bytes returned), unless the
-          // caller asked for views (valid until it asks for the next sample)
-          yield {index, bytes: payload.pooled && !opts.views ? checkedCopy(t, index, leaf, j, payload) : checkedSlice(t, index, leaf, j, payload)}
+          // a scan buffer is reused once the scan moves on, and a cached chunk is read by others
+          // too: their samples go out as copies (a scan buffer's checked there: the copy is in
+          // cache, and the crc sees the very bytes returned), unless the caller asked for views
+          // (valid until it asks for the next sample)
+          yield {index, bytes: (payload.pooled || payload.shared) && !opts.views ? checkedCopy(t, index, leaf, j, payload) : checkedSlice(t, index, leaf, j, payload)}
           index++
         }
       }
@@ -417,6 +431,8 @@ interface Payload {
   verified: boolean
   /** The scan buffer `bytes` live in: reused once the scan moves past this chunk (never verified). */
   pooled?: Uint8Array
+  /** `bytes` are the payload cache's: other readers get them too (samples handed out are copies). */
+  shared?: boolean
 }
 
 export interface ScanOptions {
@@ -459,12 +475,15 @@ function checkedSlice(t: TensorState, index: number, leaf: LeafNode, j: number, 
   return bytes
 }
 
-/** checkedSlice's sample as a copy of its own (from a scan buffer that will be reused), checked on the copy. */
+/**
+ * checkedSlice's sample as a copy of its own (from a scan buffer that will be reused, or a cached
+ * chunk); from a chunk not verified whole, checked on the copy.
+ */
 function checkedCopy(t: TensorState, index: number, leaf: LeafNode, j: number, payload: Payload): Uint8Array {
   const offset = leaf.offsets[j]
   const length = leaf.lengths[j]
   const bytes = ownedCopy(payload.bytes.subarray(offset, offset + length))
-  if (bytes.byteLength !== length || crc32(bytes) >>> 0 !== leaf.crcAt(j) >>> 0) {
+  if (bytes.byteLength !== length || (!payload.verified && crc32(bytes) >>> 0 !== leaf.crcAt(j) >>> 0)) {
     throw new CorruptObjectError(`sample ${index} of tensor '${t.meta.name}' in chunk ${leaf.chunkAt(j)} does not match its checksum`, {
       hint: "run 'lake fsck' to find every damaged object",
     })

@@ -123,8 +123,7 @@ async function positionsByValue(b: ChangeBuilder, tensor: string, wanted?: Set<s
     return map
   }
   // texts: only those under the prefix become strings
-  // (the chunks stay cached: a process that adds again, a library loop or the resident process,
-  // reads only the chunks new since)
+  // (the chunks stay cached: a library process that adds again reads only the chunks new since)
   if (await b.store.visitTexts(t, 0, t.length, prefix, keep, {keepSmallChunks: true})) return map
   for await (const {index, bytes} of b.store.readRange(t, 0, t.length)) keep(keyText(decodeSample(t.meta, bytes)), index)
   return map
