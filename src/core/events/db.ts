@@ -94,17 +94,16 @@ export const REPAIR_HINT = "the dataset's event database (.lake/db) is damaged: 
 /** Runs fn with the database open, and closes it whatever happens. */
 export async function withEventDb<T>(path: string, fn: (db: EventDb) => Promise<T>): Promise<T> {
   const db = await openEventDb(path)
-  let ended = false
+  let ended: EndedSession | undefined
   try {
     const result = await fn(db)
     // the session's last step: later readers may skip the open (events/ref-snapshot.ts)
-    await writeRefSnapshot(db, path)
-    ended = true
+    ended = {path, files: await writeRefSnapshot(db, path)}
     return result
   } catch (error) {
     throw levelError(error, path)
   } finally {
-    await closeEventDb(db, ended ? path : undefined)
+    await closeEventDb(db, ended)
   }
 }
 
@@ -172,15 +171,21 @@ async function takeParked(path: string): Promise<EventDb | undefined> {
 const LEVEL0_COMPACTION_TRIGGER = 4
 const SETTLE_MS = 1000
 
-/** Ends a session: parks the database when `lingerAt` (its path) is given and lingering is on. */
-export async function closeEventDb(db: EventDb, lingerAt?: string): Promise<void> {
+/** A session that ended cleanly: its database's path, and its files' identity when already known. */
+interface EndedSession {
+  path: string
+  files?: string
+}
+
+/** Ends a session: parks the database when it `ended` cleanly and lingering is on. */
+export async function closeEventDb(db: EventDb, ended?: EndedSession): Promise<void> {
   // LAKE_LOCK_TIMEOUT=0 asks other commands to fail at once on a held dataset: then hold it no longer
-  const files = lingerMs > 0 && lingerAt !== undefined && lockTimeoutMs() > 0 ? dbFiles(lingerAt) : undefined
+  const files = lingerMs > 0 && ended !== undefined && lockTimeoutMs() > 0 ? (ended.files ?? dbFiles(ended.path)) : undefined
   if (files === undefined) return settleAndClose(db.level)
   await closeLingeringEventDb()
   const timer = setTimeout(() => void closeLingeringEventDb(), lingerMs)
   timer.unref()
-  parked = {path: lingerAt!, db, files, timer}
+  parked = {path: ended!.path, db, files, timer}
 }
 
 async function settleAndClose(level: LakeLevel): Promise<void> {

@@ -61,9 +61,10 @@ export function dbFiles(dbDir: string): string | undefined {
 
 /**
  * Records HEAD and the refs of `db` (open, at `dbDir`) for readers to come. Call it after the
- * session's last write and before closing. Failures are ignored: it is only a shortcut.
+ * session's last write and before closing. Failures are ignored: it is only a shortcut. Returns
+ * the identity of the database's files it recorded (dbFiles), when it got that far.
  */
-export async function writeRefSnapshot(db: EventDb, dbDir: string): Promise<void> {
+export async function writeRefSnapshot(db: EventDb, dbDir: string): Promise<string | undefined> {
   try {
     const headBytes = await db.state.get('head')
     const head: HeadState = headBytes ? decode<HeadState>(headBytes) : {branch: 'main', commit: null}
@@ -75,10 +76,10 @@ export async function writeRefSnapshot(db: EventDb, dbDir: string): Promise<void
     }
     if (count > MAX_SNAPSHOT_REFS) {
       rmSync(refSnapshotFile(dbDir), {force: true}) // stale now; no reader should read and hash it
-      return
+      return undefined
     }
     const files = dbFiles(dbDir)
-    if (files === undefined) return
+    if (files === undefined) return undefined
     const json = JSON.stringify({v: VERSION, db: files, head: {branch: head.branch, commit: head.commit}, refs})
     const file = refSnapshotFile(dbDir)
     mkdirSync(dirname(file), {recursive: true})
@@ -90,8 +91,10 @@ export async function writeRefSnapshot(db: EventDb, dbDir: string): Promise<void
     // up to ~2 ms on a busy journal; a reader in between finds none and opens the database
     rmSync(file, {force: true})
     renameSync(temp, file)
+    return files
   } catch {
     // a read-only dataset, a full disk: readers open the database, as without a snapshot
+    return undefined
   }
 }
 
