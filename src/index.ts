@@ -15,7 +15,7 @@ import {createBranch, createTag, deleteBranch, deleteTag, listBranches, listTags
 import {openVersion} from './core/ops/show.js'
 import {resolve} from './core/ops/state.js'
 import {status, type StatusResult} from './core/ops/status.js'
-import {decodeSample, decodeSampleArray, type SampleValue} from './core/format/sample.js'
+import {decodeSample, type SampleValue} from './core/format/sample.js'
 import type {TensorMeta} from './core/format/tensor-meta.js'
 import type {TypedArray} from './core/format/dtype.js'
 import type {DataStore} from './core/dataset/store.js'
@@ -55,14 +55,12 @@ export class Version {
 
   /** The stored bytes of one sample (image files as they were added), checksum-verified. */
   async readBytes(tensor: string, index: number): Promise<Uint8Array> {
-    const t = this.tensor(tensor)
-    return this.data.ownedSampleBytes(t.meta, await this.data.entry(t, index))
+    return this.data.readSampleBytes(this.tensor(tensor), index)
   }
 
   /** Numeric samples as {shape, data} without building nested arrays. */
   async readArray(tensor: string, index: number) {
-    const t = this.tensor(tensor)
-    return decodeSampleArray(t.meta, await this.data.sampleBytes(t.meta, await this.data.entry(t, index)))
+    return this.data.readSampleArray(this.tensor(tensor), index)
   }
 
   async readRange(tensor: string, start: number, end: number): Promise<SampleValue[]> {

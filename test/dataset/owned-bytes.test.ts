@@ -25,7 +25,7 @@ describe('bytes handed out are the caller\'s', function () {
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(input, name), text)
   }
 
-  it('point reads from a cached (lz4) chunk: writing into what read and readBytes return changes nothing', async () => {
+  it('point reads from a cached (lz4) chunk: writing into what read, readBytes and readArray return changes nothing', async () => {
     const ds = await Dataset.init(path.join(dir, 'ds'))
     await ds.createTensor('blob', {htype: 'binary', chunkCompression: 'lz4'})
     const samples = Array.from({length: 50}, (_, i) => new Uint8Array(300).fill(i))
@@ -37,8 +37,11 @@ describe('bytes handed out are the caller\'s', function () {
       a.fill(0xee)
       const b = (await v.read('blob', i)) as Uint8Array
       b.fill(0xdd)
+      const c = (await v.readArray('blob', i)).data as Uint8Array
+      c.fill(0xcc)
       assert.deepEqual(await v.readBytes('blob', i), samples[i])
       assert.deepEqual(await v.read('blob', i), samples[i])
+      assert.deepEqual((await v.readArray('blob', i)).data, samples[i])
     }
     await ds.close()
   })

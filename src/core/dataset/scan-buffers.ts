@@ -84,6 +84,14 @@ export const scanReadBuffers = new ScanBuffers(12, 5000, 64 * 1024 * 1024)
  */
 export const changeChunkBuffers = new ScanBuffers(4)
 
+/**
+ * `bytes` when they are all of their ArrayBuffer (a read of their own), else a copy: what a caller
+ * may keep or write into, where a view would reach a chunk others read too (the payload cache).
+ */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteLength === bytes.buffer.byteLength ? bytes : ownedCopy(bytes)
+}
+
 /** A copy of `bytes` in memory of its own (its ArrayBuffer holds nothing else). */
 export function ownedCopy(bytes: Uint8Array): Uint8Array {
   const out = uninitialized(bytes.byteLength)

@@ -7,14 +7,14 @@ import {CorruptObjectError, IndexOutOfRangeError, UnknownTensorError} from '../e
 import {CHUNK_HEADER_BYTES, chunkPayload, parseChunkHeader, rawSampleByteRange} from '../format/chunk.js'
 import {checksumWorker} from '../checksum-worker.js'
 import {dtypeInfo, typedArrayFromLittleEndian, type NumericDtype, type TypedArray} from '../format/dtype.js'
-import {decodeSample, isNumericHtype, type SampleValue} from '../format/sample.js'
+import {decodeSample, decodeSampleArray, isNumericHtype, type SampleValue} from '../format/sample.js'
 import type {TensorMeta} from '../format/tensor-meta.js'
 import {cachedNodeIO, diffIndexes, getEntry, readLeafSliceBatches, type IndexEntry, type LeafSlice, type NodeIO} from '../index/index.js'
 import type {LeafNode, LeafNumbers} from '../index/node.js'
 import type {ObjectDb} from '../storage/objects.js'
 import {decodeCommit, encodeCommit, type Commit} from '../version/commit.js'
 import {decodeRoot, EMPTY_ROOT, encodeRoot, type TensorState, type VersionRoot} from './version-root.js'
-import {ownedCopy, scanReadBuffers, type ScanBuffers} from './scan-buffers.js'
+import {ownBytes, ownedCopy, scanReadBuffers, type ScanBuffers} from './scan-buffers.js'
 import type {ColumnCache} from './column-cache.js'
 import {toRanges} from './diff.js'
 
@@ -180,19 +180,30 @@ export class DataStore {
     return bytes
   }
 
-  /**
-   * sampleBytes for a caller who may keep or change them: a view into a larger buffer (a chunk in
-   * the payload cache, an object a memory store holds) is copied, so that nothing written into
-   * the result reaches a later read. A ranged read of a raw chunk is the caller's already.
+  /*
+   * The reads below hand their result to a caller who may keep or write into it: a view into a
+   * larger buffer (a chunk in the payload cache, an object a memory store holds) goes out as a
+   * copy (ownBytes), so that nothing written into it reaches a later read. A ranged read of a raw
+   * chunk is the caller's already; decoded numbers, text and JSON are new values.
    */
-  async ownedSampleBytes(meta: TensorMeta, entry: IndexEntry): Promise<Uint8Array> {
-    const bytes = await this.sampleBytes(meta, entry)
-    return bytes.byteLength === bytes.buffer.byteLength ? bytes : ownedCopy(bytes)
+
+  /** The stored bytes of sample `index`, checked, the caller's own. */
+  async readSampleBytes(t: TensorState, index: number): Promise<Uint8Array> {
+    return ownBytes(await this.sampleBytes(t.meta, await this.entry(t, index)))
   }
 
+  /** Sample `index`, decoded (images and binary: their bytes, the caller's own). */
   async readSample(t: TensorState, index: number): Promise<SampleValue> {
-    const entry = await this.entry(t, index)
-    return decodeSample(t.meta, await this.ownedSampleBytes(t.meta, entry))
+    const bytes = await this.sampleBytes(t.meta, await this.entry(t, index))
+    const value = decodeSample(t.meta, bytes)
+    return value === bytes ? ownBytes(bytes) : value
+  }
+
+  /** Sample `index` as {shape, data} (images and binary: their bytes, the caller's own). */
+  async readSampleArray(t: TensorState, index: number): Promise<{shape: number[]; data: TypedArray}> {
+    const bytes = await this.sampleBytes(t.meta, await this.entry(t, index))
+    const array = decodeSampleArray(t.meta, bytes)
+    return array.data === bytes ? {shape: array.shape, data: ownBytes(bytes)} : array
   }
 
   /**
