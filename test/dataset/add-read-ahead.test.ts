@@ -5,21 +5,17 @@
 // the path column a files import matches against stays cached for the process's next add.
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {Dataset} from '../../src/index.js'
+import {useTempDir} from '../io/helpers.js'
 import {Repo} from '../../src/core/repo/repo.js'
 import {openVersion} from '../../src/core/ops/show.js'
 import {png} from '../helpers/fixtures.js'
 
 describe('add: reading its inputs ahead, and the paths it matches', function () {
   this.timeout(120_000)
-  let dir: string
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-readahead-'))
-  })
-  afterEach(() => fs.rmSync(dir, {recursive: true, force: true}))
+  const tmp = useTempDir()
 
   /** path → bytes of every sample of a files-dataset version. */
   async function stored(ds: Dataset, rev = 'HEAD'): Promise<Map<string, Buffer>> {
@@ -30,7 +26,7 @@ describe('add: reading its inputs ahead, and the paths it matches', function () 
   }
 
   it('a directory of many files of every size is stored byte for byte, first added and then changed', async () => {
-    const input = path.join(dir, 'input')
+    const input = path.join(tmp(), 'input')
     fs.mkdirSync(input)
     const sizes = [0, 1, 7, 4096, 24_576, 100_000, 262_144, 262_145, 300_000]
     const want = new Map<string, Buffer>()
@@ -40,7 +36,7 @@ describe('add: reading its inputs ahead, and the paths it matches', function () 
       fs.writeFileSync(path.join(input, name), bytes)
       want.set(name, bytes)
     }
-    const ds = await Dataset.init(path.join(dir, 'ds'))
+    const ds = await Dataset.init(path.join(tmp(), 'ds'))
     await ds.add([input], {format: 'files'})
     await ds.commit('first')
     assert.deepEqual(await stored(ds), want)
@@ -63,7 +59,7 @@ describe('add: reading its inputs ahead, and the paths it matches', function () 
   })
 
   it('an image folder of many images is stored byte for byte', async () => {
-    const root = path.join(dir, 'pets')
+    const root = path.join(tmp(), 'pets')
     const want = new Map<string, Buffer>()
     for (let i = 0; i < 45; i++) {
       const cls = i % 2 ? 'cat' : 'dog'
@@ -73,7 +69,7 @@ describe('add: reading its inputs ahead, and the paths it matches', function () 
       fs.writeFileSync(path.join(root, rel), bytes)
       want.set(rel, bytes)
     }
-    const ds = await Dataset.init(path.join(dir, 'ds'))
+    const ds = await Dataset.init(path.join(tmp(), 'ds'))
     await ds.add([root], {format: 'imagefolder'})
     await ds.commit('pets')
     const v = await ds.version('HEAD')
@@ -86,7 +82,7 @@ describe('add: reading its inputs ahead, and the paths it matches', function () 
   })
 
   it('the path column an add matches against stays cached when asked: a second visit reads no chunk again', async () => {
-    const ds = await Dataset.init(path.join(dir, 'ds'))
+    const ds = await Dataset.init(path.join(tmp(), 'ds'))
     await ds.createTensor('path', {htype: 'text'})
     // three commits: three chunks of paths
     for (let c = 0; c < 3; c++) {
@@ -95,7 +91,7 @@ describe('add: reading its inputs ahead, and the paths it matches', function () 
     }
     await ds.close()
     for (const keepSmallChunks of [false, true]) {
-      const repo = await Repo.open(path.join(dir, 'ds'))
+      const repo = await Repo.open(path.join(tmp(), 'ds'))
       try {
         const t = (await openVersion(repo, 'HEAD')).root.tensors.path
         let reads = 0

@@ -5,20 +5,16 @@
 // no path chunk the first one read.
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import {Dataset} from '../../src/index.js'
+import {useTempDir} from '../io/helpers.js'
 import {Repo} from '../../src/core/repo/repo.js'
 import {add} from '../../src/core/ops/add.js'
 import {commit} from '../../src/core/ops/commit.js'
 
 describe('bytes handed out are the caller\'s', function () {
   this.timeout(60_000)
-  let dir: string
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-owned-'))
-  })
-  afterEach(() => fs.rmSync(dir, {recursive: true, force: true}))
+  const tmp = useTempDir()
 
   function writeFiles(input: string, files: Record<string, string>) {
     fs.mkdirSync(input, {recursive: true})
@@ -26,7 +22,7 @@ describe('bytes handed out are the caller\'s', function () {
   }
 
   it('point reads from a cached (lz4) chunk: writing into what read, readBytes and readArray return changes nothing', async () => {
-    const ds = await Dataset.init(path.join(dir, 'ds'))
+    const ds = await Dataset.init(path.join(tmp(), 'ds'))
     await ds.createTensor('blob', {htype: 'binary', chunkCompression: 'lz4'})
     const samples = Array.from({length: 50}, (_, i) => new Uint8Array(300).fill(i))
     await ds.append('blob', samples)
@@ -47,9 +43,9 @@ describe('bytes handed out are the caller\'s', function () {
   })
 
   it('a files add after a scan whose samples were written into still matches every path', async () => {
-    const input = path.join(dir, 'input')
+    const input = path.join(tmp(), 'input')
     writeFiles(input, {f0: 'a', f1: 'b', f2: 'c', f3: 'd', f4: 'e'})
-    const ds = await Dataset.init(path.join(dir, 'ds'))
+    const ds = await Dataset.init(path.join(tmp(), 'ds'))
     await ds.add([input], {format: 'files'})
     await ds.commit('first')
     fs.writeFileSync(path.join(input, 'f1'), 'B')
@@ -68,9 +64,9 @@ describe('bytes handed out are the caller\'s', function () {
   })
 
   it('a second files add in the process reads none of the chunks the first one read', async () => {
-    const input = path.join(dir, 'input')
+    const input = path.join(tmp(), 'input')
     writeFiles(input, Object.fromEntries(Array.from({length: 300}, (_, i) => [`file-${String(i).padStart(4, '0')}`, `content ${i}`])))
-    const ds = path.join(dir, 'ds')
+    const ds = path.join(tmp(), 'ds')
     await Repo.init(ds).then((r) => r.close())
     const repo = await Repo.open(ds)
     try {
