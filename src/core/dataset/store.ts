@@ -92,8 +92,14 @@ export class DataStore {
     const cached = this.payloads.get(chunk)
     if (cached) return cached
     const payload = await this.readPayload(chunk)
-    if (keep) this.payloads.set(chunk, payload)
-    return payload
+    return keep ? this.cachePayload(chunk, payload) : payload
+  }
+
+  /** Keeps `payload` in the cache, marked shared (later readers get the same bytes), and returns it so. */
+  private cachePayload(chunk: string, payload: Payload): Payload {
+    const shared = {...payload, shared: true}
+    this.payloads.set(chunk, shared)
+    return shared
   }
 
   /** A chunk's payload read now (never the cache's): the caller owns its bytes. */
@@ -116,7 +122,7 @@ export class DataStore {
    */
   private async scanPayload(t: TensorState, first: number, chunk: string, parts: LeafSlice[], buffers: ScanBuffers, keep: boolean): Promise<Payload> {
     const cached = this.payloads.get(chunk)
-    if (cached) return {...cached, shared: true}
+    if (cached) return cached
     if (t.meta.chunkCompression === 'none' && this.rangeReads && this.objects.store.supports.readInto) {
       let end = 0
       for (const {leaf, from, to} of parts) for (let j = from; j < to; j++) end = Math.max(end, leaf.offsets[j] + leaf.lengths[j])
@@ -130,10 +136,7 @@ export class DataStore {
       }
     }
     const payload = await this.readPayload(chunk)
-    if (keep && payload.verified) {
-      this.payloads.set(chunk, payload)
-      return {...payload, shared: true}
-    }
+    if (keep && payload.verified) return this.cachePayload(chunk, payload)
     const {bytes} = payload
     // the worker takes the whole buffer: only when it holds nothing but this chunk object
     if (payload.verified || !(bytes.buffer instanceof ArrayBuffer) || bytes.buffer.byteLength - bytes.byteLength > CHUNK_HEADER_BYTES) return payload
