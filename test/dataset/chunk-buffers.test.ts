@@ -13,6 +13,7 @@ import {createTensorMeta} from '../../src/core/format/tensor-meta.js'
 import {fsck} from '../../src/core/ops/fsck.js'
 import {Repo} from '../../src/core/repo/repo.js'
 import {changeChunkBuffers} from '../../src/core/dataset/scan-buffers.js'
+import {checksumWorker} from '../../src/core/checksum-worker.js'
 
 describe('pooled chunk buffers', function () {
   this.timeout(120_000)
@@ -55,6 +56,7 @@ describe('pooled chunk buffers', function () {
   })
 
   it('one change of many chunks of large samples reads back byte for byte (fs and memory)', async () => {
+    await checksumWorker().warm() // the worker's hash path (a short process hashes on its own thread first)
     for (const storage of ['local', `memory://chunkbuf-${process.pid}`]) {
       const ds = await Dataset.init(path.join(dir, storage === 'local' ? 'fs' : 'mem'), storage === 'local' ? {} : {storage})
       await ds.createTensor('blob', {htype: 'binary'})

@@ -11,6 +11,7 @@ import {randomBytes} from 'node:crypto'
 import {Dataset} from '../../src/index.js'
 import {ownedCopy, ScanBuffers} from '../../src/core/dataset/scan-buffers.js'
 import {MemoryStore, dropMemoryStore} from '../../src/core/storage/memory.js'
+import {checksumWorker} from '../../src/core/checksum-worker.js'
 
 describe('scan buffers', function () {
   this.timeout(120_000)
@@ -184,6 +185,7 @@ describe('scan buffers', function () {
   })
 
   it('large lz4 chunks still scan through the crc worker, every byte intact', async () => {
+    await checksumWorker().warm() // a short process checks on its own thread first
     // 8-byte random blocks each written twice: lz4 halves it, so a 4 MiB chunk stays > 1 MiB stored
     const sample = () => {
       const half = randomBytes(50_000)

@@ -117,8 +117,9 @@ export class DataStore {
    * A chunk's payload for a scan of `parts`. On a store that reads into the caller's buffers (local
    * files), the bytes of a large raw chunk that the parts need are read into one of the scan's
    * `buffers` and left unverified (`pooled`): readers check each sample's crc as they use it. Else
-   * every sample is checked here: a large chunk's crcs on the crc worker while the scan reads on,
-   * when its bytes can be handed over.
+   * a large chunk's crcs are checked on the crc worker while the scan reads on, when its bytes can
+   * be handed over and the worker is running (checksum-worker.ts `offload`); otherwise, again,
+   * by the readers.
    */
   private async scanPayload(t: TensorState, first: number, chunk: string, parts: LeafSlice[], buffers: ScanBuffers, keep: boolean): Promise<Payload> {
     const cached = this.payloads.get(chunk)
@@ -138,8 +139,11 @@ export class DataStore {
     const payload = await this.readPayload(chunk)
     if (keep && payload.verified) return this.cachePayload(chunk, payload)
     const {bytes} = payload
-    // the worker takes the whole buffer: only when it holds nothing but this chunk object
+    // the worker takes the whole buffer: only when it holds nothing but this chunk object (and
+    // the process has checked enough to make the worker worth its start: else the readers check
+    // each sample as they go, the same work on this thread)
     if (payload.verified || !(bytes.buffer instanceof ArrayBuffer) || bytes.buffer.byteLength - bytes.byteLength > CHUNK_HEADER_BYTES) return payload
+    if (!checksumWorker().offload(bytes.byteLength)) return payload
     // captured now: handing the buffer to the worker detaches `bytes` (its offset reads 0 after)
     const {byteOffset, byteLength} = bytes
     const n = parts.reduce((sum, p) => sum + p.to - p.from, 0)

@@ -64,8 +64,9 @@ export class ObjectDb {
   async put(bytes: Uint8Array, opts: {owned?: boolean; release?: (bytes: Uint8Array) => void; standalone?: boolean} = {}): Promise<string> {
     let hash: string
     // `owned`: the caller hands the bytes over (a chunk just built); a large one is then hashed on
-    // the checksum worker while this thread goes on building the next
-    if (opts.owned && bytes.byteLength >= WORKER_HASH_MIN && bytes.buffer instanceof ArrayBuffer) ({hash, bytes} = await checksumWorker().sha256(bytes))
+    // the checksum worker while this thread goes on building the next (once the process has
+    // hashed enough to make the worker worth its start: checksum-worker.ts)
+    if (opts.owned && bytes.byteLength >= WORKER_HASH_MIN && bytes.buffer instanceof ArrayBuffer && checksumWorker().offload(bytes.byteLength)) ({hash, bytes} = await checksumWorker().sha256(bytes))
     else hash = sha256hex(bytes)
     const key = this.keyOf(hash)
     // Asks the store every time, never the cache: another process's gc may have removed it. An
