@@ -68,9 +68,15 @@ const LAST_LITERALS = 5
 const MIN_MATCH = 4
 const MAX_OFFSET = 65535
 const HASH_LOG = 14
+// lz4's search acceleration: after 2^SKIP_TRIGGER positions without a match the encoder steps 2
+// bytes, after as many more 3, and so on (reset at each match). Incompressible data (images,
+// random bytes) is then passed over in a fraction of the time, which is what a probe of such a
+// chunk costs (chunk.ts lz4IfItPays); compressible data finds its matches as before.
+const SKIP_TRIGGER = 6
 
 /**
- * Encodes `src` as one LZ4 block (greedy, one hash table of 4-byte sequences: lz4's fast level),
+ * Encodes `src` as one LZ4 block (greedy, one hash table of 4-byte sequences, lz4's search
+ * acceleration: its fast level),
  * for small payloads, where loading the native addon would cost more than the compression. Any
  * LZ4 decoder reads it (lz4-napi's, decodeLz4Block); the bytes need not equal lz4-napi's.
  */
@@ -81,6 +87,7 @@ export function encodeLz4Block(src: Uint8Array): Uint8Array {
   const read32 = (i: number) => src[i] | (src[i + 1] << 8) | (src[i + 2] << 16) | (src[i + 3] << 24)
   let d = 0
   let anchor = 0
+  let misses = 1 << SKIP_TRIGGER
   const writeLength = (rest: number) => {
     for (; rest >= 255; rest -= 255) out[d++] = 255
     out[d++] = rest
@@ -91,9 +98,10 @@ export function encodeLz4Block(src: Uint8Array): Uint8Array {
     let ref = table[h]
     table[h] = s
     if (ref < 0 || s - ref > MAX_OFFSET || read32(ref) !== seq) {
-      s++
+      s += misses++ >> SKIP_TRIGGER
       continue
     }
+    misses = 1 << SKIP_TRIGGER
     let e = s + MIN_MATCH
     for (let f = ref + MIN_MATCH; e < n - LAST_LITERALS && src[e] === src[f]; ) e++, f++
     while (s > anchor && ref > 0 && src[s - 1] === src[ref - 1]) s--, ref-- // extend backwards
