@@ -10,7 +10,7 @@
 // all (sha256 runs at ~1.5 GB/s, crc32 at ~3 GB/s). So callers ask `offload(bytes)` first: the
 // first OFFLOAD_AFTER bytes of a process are checked on the calling thread; past that (a large
 // import or scan) the worker is started in the background, and jobs go to it once it has said it
-// is ready. Nothing ever waits for it to boot.
+// is ready. Nothing waits for it to boot (but whoever calls `warm`).
 import {Worker} from 'node:worker_threads'
 
 // CommonJS source of the worker, evaluated (a separate file would not exist under a TS loader).
@@ -58,7 +58,7 @@ export class ChecksumWorker {
   private failed: unknown
   private readonly pending = new Map<number, Pending>()
   private nextId = 0
-  /** the worker has answered its first message: jobs sent now start at once */
+  /** the worker has said it is ready: jobs sent now start at once */
   private ready = false
   private readyWaiters: Pending[] = []
   /** checksum bytes done on the calling thread so far (offload said no) */
@@ -72,7 +72,13 @@ export class ChecksumWorker {
   offload(bytes: number): boolean {
     if (this.ready && this.worker) return true
     this.inlineBytes += bytes
-    if (this.inlineBytes > OFFLOAD_AFTER && !this.failed) this.start()
+    if (this.inlineBytes > OFFLOAD_AFTER && !this.failed) {
+      try {
+        this.start()
+      } catch {
+        // no thread to be had (recorded in `failed`): this job, and the next, here
+      }
+    }
     return false
   }
 
@@ -122,7 +128,13 @@ export class ChecksumWorker {
   private start(): Worker {
     if (this.failed) throw this.failed
     if (this.worker) return this.worker
-    const worker = new Worker(WORKER_SOURCE, {eval: true})
+    let worker: Worker
+    try {
+      worker = new Worker(WORKER_SOURCE, {eval: true})
+    } catch (e) {
+      this.failed = e // e.g. ERR_WORKER_INIT_FAILED: no thread; not tried again
+      throw e
+    }
     worker.unref()
     worker.on('message', (r: {id: number; buffer?: ArrayBuffer; bad?: number; hash?: string; ready?: boolean}) => {
       if (r.ready) {
@@ -146,7 +158,8 @@ export class ChecksumWorker {
     }
     worker.on('error', fail)
     worker.on('exit', (code) => {
-      if (this.pending.size > 0 || this.readyWaiters.length > 0) fail(new Error(`checksum worker exited with code ${code}`))
+      // before it was ready: it cannot start here, and is not started again for every job
+      if (!this.failed && (!this.ready || this.pending.size > 0 || this.readyWaiters.length > 0)) fail(new Error(`checksum worker exited with code ${code}`))
       this.worker = undefined
       this.ready = false
     })

@@ -6,6 +6,8 @@ import {randomBytes} from 'node:crypto'
 import {ChecksumWorker} from '../../src/core/checksum-worker.js'
 import {sha256hex} from '../../src/core/hash.js'
 import {crc32} from 'node:zlib'
+import {syncBuiltinESMExports} from 'node:module'
+import workerThreads from 'node:worker_threads'
 
 const MiB = 1024 * 1024
 
@@ -37,5 +39,24 @@ describe('checksum worker', function () {
     const r = await worker.check({payload, offsets: new Float64Array([0, 1000, 2000]), lengths: new Float64Array([1000, 1000, 1000]), crcs})
     assert.equal(r.bad, 2)
     assert.equal(r.payload.byteLength, 3000)
+  })
+
+  it('without a thread to be had, jobs stay on the calling thread: offload says no, it does not throw', async () => {
+    const Real = workerThreads.Worker
+    let attempts = 0
+    ;(workerThreads as {Worker: unknown}).Worker = function () {
+      attempts++
+      throw Object.assign(new Error('cannot start a thread'), {code: 'ERR_WORKER_INIT_FAILED'})
+    }
+    syncBuiltinESMExports()
+    try {
+      const worker = new ChecksumWorker()
+      for (let i = 0; i < 12; i++) assert.equal(worker.offload(MiB), false)
+      assert.equal(attempts, 1, 'tried once, not on every job')
+      await assert.rejects(worker.warm(), /cannot start a thread/)
+    } finally {
+      ;(workerThreads as {Worker: unknown}).Worker = Real
+      syncBuiltinESMExports()
+    }
   })
 })
