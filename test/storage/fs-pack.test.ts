@@ -56,6 +56,30 @@ describe('pack format', () => {
     assert.throws(() => readPackIndex(file), (e: Error) => e.message.includes(file) && /trailer|short/.test(e.message))
   })
 
+  it('an index read once is not read again for the same file; a rewrite, a touch or `fresh` reads it again', () => {
+    const built = buildPack([{key: 'objects/aa/x', bytes: bytes('hello')}, {key: 'objects/bb/y', bytes: bytes('world')}])
+    const whole = Buffer.concat(built.parts)
+    const file = join(dir, built.name)
+    writeFileSync(file, whole)
+    const first = readPackIndex(file).index
+    assert.equal(readPackIndex(file).index, first, 'the same file: the index read before')
+    assert.notEqual(readPackIndex(file, {fresh: true}).index, first, 'fresh: read from disk')
+    const fresh = readPackIndex(file).index
+    const later = new Date(Date.now() + 5000)
+    utimesSync(file, later, later) // gc's touch
+    const touched = readPackIndex(file)
+    assert.notEqual(touched.index, fresh, 'a touch changes the ctime: read again')
+    assert.equal(touched.mtimeMs, statSync(file).mtimeMs, "the mtime is the file's now")
+    const flipped = Buffer.from(whole)
+    flipped[whole.length - 40] ^= 1 // the same name and size, another index
+    writeFileSync(file, flipped)
+    assert.throws(() => readPackIndex(file), /checksum/, 'rewritten in place: read again, and refused')
+    writeFileSync(file, whole)
+    assert.deepEqual(readPackIndex(file).index.lookup('objects/bb/y'), touched.index.lookup('objects/bb/y'))
+    rmSync(file)
+    assert.throws(() => readPackIndex(file), (e: NodeJS.ErrnoException) => e.code === 'ENOENT', 'gone: not answered from memory')
+  })
+
   it('folding leaves packs each at least twice the size of all smaller ones together (fast-check)', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({min: 1, max: 1e6}), {maxLength: 30}), (sizes) => {
@@ -347,6 +371,27 @@ describe('FsStore packs', () => {
       assert.match([...third.damagedPacks.values()].join('\n'), /checksum/)
     } finally {
       await third.close()
+    }
+  })
+
+  it('refresh (fsck) checks the indexes of packs a store loaded before: one damaged since is reported, its objects missing', async () => {
+    const db = new ObjectDb(store)
+    const hash = await db.put(bytes('an object in a pack'))
+    await db.flush()
+    const [pack] = packs()
+    const reader = new FsStore(root)
+    try {
+      const rdb = new ObjectDb(reader)
+      assert.equal(await rdb.verify(hash), 'ok', 'loaded (and its index kept for the process)')
+      const file = join(root, PACK_DIR, pack)
+      const whole = readFileSync(file)
+      whole[whole.length - 40] ^= 1 // inside the index
+      writeFileSync(file, whole)
+      reader.refresh()
+      assert.match(reader.damaged().map((d) => `${d.object}: ${d.problem}`).join('\n'), new RegExp(`pack ${pack}: .*checksum`))
+      assert.equal(await rdb.verify(hash), 'missing')
+    } finally {
+      await reader.close()
     }
   })
 

@@ -13,8 +13,9 @@
 // readers see all of its objects or none. Bodies are not checksummed here: every whole-object read
 // is re-hashed by ObjectDb, and chunks (read by range) never go into packs.
 import {createHash} from 'node:crypto'
-import {closeSync, fstatSync, openSync, readSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, readSync, statSync, writeSync, type Stats} from 'node:fs'
 import {crc32} from 'node:zlib'
+import {Lru} from '../lru.js'
 
 /** The directory of a file store's packs: an internal name ('.lake-*'), so never a key. */
 export const PACK_DIR = '.lake-packs'
@@ -178,8 +179,42 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done)
 }
 
-/** Reads and checks a pack's index (synchronously: a few KB to a few MB, read once per process). */
-export function readPackIndex(path: string): {index: PackIndex; size: number; mtimeMs: number} {
+// Pack indexes this process has read and checked, by path. A named pack never changes (its name is
+// the hash of its index), so a store opened again in the same process (the resident process opens
+// each command's dataset afresh; a program may open a dataset many times) need not read and check
+// them again: a million-row dataset's largest pack has a ~0.9 MB index, ~3 ms and that much new
+// memory at each open. An entry serves only the file it was read from: the same device, inode,
+// size and ctime (a rewrite, a rename over it, even a touch, changes one of them).
+const PACK_INDEX_CACHE_BYTES = 64 * 1024 * 1024
+interface CachedPackIndex {
+  index: PackIndex
+  bytes: number
+  dev: number
+  ino: number
+  size: number
+  ctimeMs: number
+}
+const packIndexes = new Lru<string, CachedPackIndex>({maxSize: PACK_INDEX_CACHE_BYTES, sizeOf: (c) => c.bytes})
+const sameFile = (c: CachedPackIndex, st: Stats) => c.dev === st.dev && c.ino === st.ino && c.size === st.size && c.ctimeMs === st.ctimeMs
+
+/**
+ * Reads and checks a pack's index (synchronously: a few KB to a few MB). One this process has
+ * read from the same file already is not read again, unless `fresh` (fsck: check what is on disk).
+ */
+export function readPackIndex(path: string, opts: {fresh?: boolean} = {}): {index: PackIndex; size: number; mtimeMs: number} {
+  if (!opts.fresh) {
+    const known = packIndexes.get(path)
+    if (known) {
+      let st: Stats | undefined
+      try {
+        st = statSync(path)
+      } catch {
+        // (gone or unreadable: read below, which says so as it should)
+      }
+      if (st && sameFile(known, st)) return {index: known.index, size: st.size, mtimeMs: st.mtimeMs}
+    }
+  }
+  packIndexes.delete(path)
   const fd = openSync(path, 'r')
   try {
     const st = fstatSync(fd)
@@ -195,7 +230,9 @@ export function readPackIndex(path: string): {index: PackIndex; size: number; mt
     if (indexAt + indexLength + TRAILER_BYTES !== st.size || count * ENTRY_BYTES > indexLength) throw new PackFormatError(path, 'its trailer does not match its size')
     const index = readAt(fd, indexAt, indexLength)
     if ((crc32(index) >>> 0) !== trailer.readUInt32LE(16)) throw new PackFormatError(path, 'its index fails its checksum')
-    return {index: new PackIndex(index, count), size: st.size, mtimeMs: st.mtimeMs}
+    const packIndex = new PackIndex(index, count)
+    packIndexes.set(path, {index: packIndex, bytes: index.length, dev: st.dev, ino: st.ino, size: st.size, ctimeMs: st.ctimeMs})
+    return {index: packIndex, size: st.size, mtimeMs: st.mtimeMs}
   } finally {
     closeSync(fd)
   }

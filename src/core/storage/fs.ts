@@ -333,12 +333,13 @@ export class FsStore extends BaseStore {
    * Reads the pack directory again: loads packs other processes (or gc) wrote since, forgets those
    * they folded into others. True when anything changed. Synchronous: a directory of a few names.
    */
-  private refreshPacks(): boolean {
+  /** `fresh`: every pack's index read and checked from disk again, not only new packs' (fsck). */
+  private refreshPacks(fresh = false): boolean {
     let changed = false
     // a pack listed but gone before it was opened was folded into one this listing may not show:
     // read the directory again until a pass loses none (bounded: folds are rare)
     for (let pass = 0; pass < 5; pass++) {
-      const {changed: now, vanished} = this.readPackDir()
+      const {changed: now, vanished} = this.readPackDir(fresh && pass === 0)
       changed ||= now
       if (!vanished) break
     }
@@ -346,7 +347,7 @@ export class FsStore extends BaseStore {
     return changed
   }
 
-  private readPackDir(): {changed: boolean; vanished: boolean} {
+  private readPackDir(fresh: boolean): {changed: boolean; vanished: boolean} {
     const packs = (this.packs ??= new Map())
     let names: string[]
     try {
@@ -365,10 +366,10 @@ export class FsStore extends BaseStore {
       changed = true
     }
     for (const name of names) {
-      if (packs.has(name)) continue
+      if (packs.has(name) && !fresh) continue
       const path = join(this.packDir, name)
       try {
-        const {index, size, mtimeMs} = readPackIndex(path)
+        const {index, size, mtimeMs} = readPackIndex(path, {fresh})
         packs.set(name, {name, path, index, size, mtimeMs})
         this.damagedPacks.delete(name)
         changed = true
@@ -379,6 +380,8 @@ export class FsStore extends BaseStore {
         }
         if (!(err instanceof PackFormatError)) throw err
         this.damagedPacks.set(name, err.message)
+        // (damaged since it was loaded: its objects now read as missing, as for any damaged pack)
+        if (packs.delete(name)) this.handles.evict(path), (changed = true)
       }
     }
     return {changed, vanished}
@@ -436,10 +439,14 @@ export class FsStore extends BaseStore {
     return false
   }
 
-  /** Reads the pack directory again now: a long-lived store's check (fsck) does not go by packs other processes have since replaced. */
+  /**
+   * Reads the pack directory, and every pack's index, again now: a check (fsck) goes by what is
+   * on disk, not by packs other processes have since replaced or indexes read earlier in this
+   * process (fs-pack.ts keeps those for stores opened again).
+   */
   refresh(): void {
     this.checkOpen()
-    this.refreshPacks()
+    this.refreshPacks(true)
   }
 
   damaged(): {object: string; problem: string}[] {
