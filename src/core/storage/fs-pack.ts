@@ -13,7 +13,7 @@
 // readers see all of its objects or none. Bodies are not checksummed here: every whole-object read
 // is re-hashed by ObjectDb, and chunks (read by range) never go into packs.
 import {createHash} from 'node:crypto'
-import {closeSync, fstatSync, openSync, readSync, statSync, writeSync, type Stats} from 'node:fs'
+import {closeSync, fstatSync, openSync, readSync, writeSync} from 'node:fs'
 import {crc32} from 'node:zlib'
 import {Lru} from '../lru.js'
 
@@ -183,8 +183,11 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 // the hash of its index), so a store opened again in the same process (the resident process opens
 // each command's dataset afresh; a program may open a dataset many times) need not read and check
 // them again: a million-row dataset's largest pack has a ~0.9 MB index, ~3 ms and that much new
-// memory at each open. An entry serves only the file it was read from: the same device, inode,
-// size and ctime (a rewrite, a rename over it, even a touch, changes one of them).
+// memory at each open. An entry serves only the file it was read from: the same device, inode and
+// size, and the same 32-byte trailer (which holds the index's crc32, length and count). Not the
+// mtime or ctime: a touch (gc's grace period) changes those and nothing else, and some kernels
+// stamp them in steps of milliseconds. A pack damaged on disk after its index was read here is
+// seen by fsck, which reads every index afresh; every object read is checked either way.
 const PACK_INDEX_CACHE_BYTES = 64 * 1024 * 1024
 interface CachedPackIndex {
   index: PackIndex
@@ -192,37 +195,34 @@ interface CachedPackIndex {
   dev: number
   ino: number
   size: number
-  ctimeMs: number
+  trailer: Buffer
 }
-const packIndexes = new Lru<string, CachedPackIndex>({maxSize: PACK_INDEX_CACHE_BYTES, sizeOf: (c) => c.bytes})
-const sameFile = (c: CachedPackIndex, st: Stats) => c.dev === st.dev && c.ino === st.ino && c.size === st.size && c.ctimeMs === st.ctimeMs
+// (a few hundred bytes of objects besides the index's own, per entry)
+const packIndexes = new Lru<string, CachedPackIndex>({maxSize: PACK_INDEX_CACHE_BYTES, sizeOf: (c) => c.bytes + 512})
+
+/** Forgets the index read from `path` (the pack is gone: folded, rewritten by gc, deleted). */
+export function forgetPackIndex(path: string): void {
+  packIndexes.delete(path)
+}
 
 /**
  * Reads and checks a pack's index (synchronously: a few KB to a few MB). One this process has
  * read from the same file already is not read again, unless `fresh` (fsck: check what is on disk).
  */
 export function readPackIndex(path: string, opts: {fresh?: boolean} = {}): {index: PackIndex; size: number; mtimeMs: number} {
-  if (!opts.fresh) {
-    const known = packIndexes.get(path)
-    if (known) {
-      let st: Stats | undefined
-      try {
-        st = statSync(path)
-      } catch {
-        // (gone or unreadable: read below, which says so as it should)
-      }
-      if (st && sameFile(known, st)) return {index: known.index, size: st.size, mtimeMs: st.mtimeMs}
-    }
-  }
-  packIndexes.delete(path)
   const fd = openSync(path, 'r')
   try {
     const st = fstatSync(fd)
     if (st.size < HEADER_BYTES + TRAILER_BYTES) throw new PackFormatError(path, `${st.size} bytes is too short for a pack`)
+    const trailer = readAt(fd, st.size - TRAILER_BYTES, TRAILER_BYTES)
+    const known = opts.fresh ? undefined : packIndexes.get(path)
+    if (known && known.dev === st.dev && known.ino === st.ino && known.size === st.size && known.trailer.equals(trailer)) {
+      return {index: known.index, size: st.size, mtimeMs: st.mtimeMs}
+    }
+    packIndexes.delete(path)
     const header = readAt(fd, 0, HEADER_BYTES)
     if (header.toString('latin1', 0, 8) !== PACK_MAGIC) throw new PackFormatError(path, 'no pack header')
     if (header.readUInt32LE(8) !== VERSION) throw new PackFormatError(path, `pack version ${header.readUInt32LE(8)} is not one this lake reads (${VERSION})`)
-    const trailer = readAt(fd, st.size - TRAILER_BYTES, TRAILER_BYTES)
     if (trailer.toString('latin1', 24, 32) !== TRAILER_MAGIC) throw new PackFormatError(path, 'no pack trailer (truncated?)')
     const indexAt = trailer.readDoubleLE(0)
     const indexLength = trailer.readUInt32LE(8)
@@ -231,7 +231,7 @@ export function readPackIndex(path: string, opts: {fresh?: boolean} = {}): {inde
     const index = readAt(fd, indexAt, indexLength)
     if ((crc32(index) >>> 0) !== trailer.readUInt32LE(16)) throw new PackFormatError(path, 'its index fails its checksum')
     const packIndex = new PackIndex(index, count)
-    packIndexes.set(path, {index: packIndex, bytes: index.length, dev: st.dev, ino: st.ino, size: st.size, ctimeMs: st.ctimeMs})
+    packIndexes.set(path, {index: packIndex, bytes: index.length, dev: st.dev, ino: st.ino, size: st.size, trailer})
     return {index: packIndex, size: st.size, mtimeMs: st.mtimeMs}
   } finally {
     closeSync(fd)
@@ -239,7 +239,9 @@ export function readPackIndex(path: string, opts: {fresh?: boolean} = {}): {inde
 }
 
 function readAt(fd: number, position: number, length: number): Buffer {
-  const out = Buffer.allocUnsafe(length)
+  // (a buffer of its own, never a slice of Node's shared pool: an index kept for the process
+  // would keep the whole 8 KiB pool chunk alive)
+  const out = Buffer.allocUnsafeSlow(length)
   for (let filled = 0; filled < length; ) {
     const n = readSync(fd, out, filled, length - filled, position + filled)
     if (n === 0) throw new Error(`unexpected end of file at ${position + filled}`)

@@ -22,7 +22,7 @@ import {sha256hex} from '../hash.js'
 import {alreadyExists, BaseStore, checkPrecondition, notFound} from './base.js'
 import {ReadHandles} from './fs-handles.js'
 import {KeyedMutex, withFileLock, type LockOptions} from './fs-lock.js'
-import {buildPack, copyPack, keyHash, PACK_DIR, PACK_NAME, PackFormatError, packsToMerge, readPackIndex, type PackIndex, type PackObject, type PackedEntry} from './fs-pack.js'
+import {buildPack, copyPack, forgetPackIndex, keyHash, PACK_DIR, PACK_NAME, PackFormatError, packsToMerge, readPackIndex, type PackIndex, type PackObject, type PackedEntry} from './fs-pack.js'
 import {DirSyncer, errno} from './fs-sync.js'
 import {listFiles, LOCK_PREFIX, sweepLeftovers, TEMP_PREFIX} from './fs-walk.js'
 import {assertKey, isUnder, OBJECTS_PREFIX} from './keys.js'
@@ -338,8 +338,9 @@ export class FsStore extends BaseStore {
     let changed = false
     // a pack listed but gone before it was opened was folded into one this listing may not show:
     // read the directory again until a pass loses none (bounded: folds are rare)
+    const reread = fresh ? new Set<string>() : undefined
     for (let pass = 0; pass < 5; pass++) {
-      const {changed: now, vanished} = this.readPackDir(fresh && pass === 0)
+      const {changed: now, vanished} = this.readPackDir(reread)
       changed ||= now
       if (!vanished) break
     }
@@ -347,7 +348,8 @@ export class FsStore extends BaseStore {
     return changed
   }
 
-  private readPackDir(fresh: boolean): {changed: boolean; vanished: boolean} {
+  /** `reread`: read every pack's index from disk, once (the names read so far go in it). */
+  private readPackDir(reread?: Set<string>): {changed: boolean; vanished: boolean} {
     const packs = (this.packs ??= new Map())
     let names: string[]
     try {
@@ -363,10 +365,13 @@ export class FsStore extends BaseStore {
       if (present.has(name)) continue
       packs.delete(name)
       this.handles.evict(pack.path)
+      forgetPackIndex(pack.path)
       changed = true
     }
     for (const name of names) {
+      const fresh = reread !== undefined && !reread.has(name)
       if (packs.has(name) && !fresh) continue
+      reread?.add(name)
       const path = join(this.packDir, name)
       try {
         const {index, size, mtimeMs} = readPackIndex(path, {fresh})
@@ -870,7 +875,11 @@ export class FsStore extends BaseStore {
       this.pendingBytes -= bytes.length
     }
     for (const [key, drop] of dropped) if (this.dropped.get(key) === drop) this.dropped.delete(key)
-    for (const pack of replaced) if (!made.some((m) => m.name === pack.name)) await unlink(pack.path).catch(() => {})
+    for (const pack of replaced) {
+      if (made.some((m) => m.name === pack.name)) continue
+      forgetPackIndex(pack.path)
+      await unlink(pack.path).catch(() => {})
+    }
   }
 
   /**
