@@ -332,8 +332,8 @@ export class FsStore extends BaseStore {
   /**
    * Reads the pack directory again: loads packs other processes (or gc) wrote since, forgets those
    * they folded into others. True when anything changed. Synchronous: a directory of a few names.
+   * `fresh`: every pack's index is read and checked from disk again, not only new packs' (fsck).
    */
-  /** `fresh`: every pack's index read and checked from disk again, not only new packs' (fsck). */
   private refreshPacks(fresh = false): boolean {
     let changed = false
     // a pack listed but gone before it was opened was folded into one this listing may not show:
@@ -386,7 +386,10 @@ export class FsStore extends BaseStore {
         if (!(err instanceof PackFormatError)) throw err
         this.damagedPacks.set(name, err.message)
         // (damaged since it was loaded: its objects now read as missing, as for any damaged pack)
-        if (packs.delete(name)) this.handles.evict(path), (changed = true)
+        if (packs.delete(name)) {
+          this.handles.evict(path)
+          changed = true
+        }
       }
     }
     return {changed, vanished}
