@@ -58,11 +58,16 @@ export class ChecksumWorker {
   private failed: unknown
   private readonly pending = new Map<number, Pending>()
   private nextId = 0
-  /** the worker has said it is ready: jobs sent now start at once */
+  /** the running worker has said it is ready: jobs sent now start at once (false once it is gone) */
   private ready = false
   private readyWaiters: Pending[] = []
   /** checksum bytes done on the calling thread so far (offload said no) */
   private inlineBytes = 0
+
+  /** Jobs sent to the worker so far (checks and hashes): the ids it has handed out. */
+  get jobs(): number {
+    return this.nextId
+  }
 
   /**
    * Whether a job of `bytes` should go to the worker (true) or be done by the caller on its own
@@ -70,7 +75,7 @@ export class ChecksumWorker {
    * waiting; jobs go to it once it is ready. A worker that failed to start is not asked again.
    */
   offload(bytes: number): boolean {
-    if (this.ready && this.worker) return true
+    if (this.ready) return true
     this.inlineBytes += bytes
     if (this.inlineBytes > OFFLOAD_AFTER && !this.failed) {
       try {

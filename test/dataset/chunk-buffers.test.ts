@@ -65,7 +65,9 @@ describe('pooled chunk buffers', function () {
       // worker, written while the next is built
       const samples = Array.from({length: 700}, (_, i) => randomBytes(30_000 + (i % 17)))
       const text = Array.from({length: 200}, (_, i) => Buffer.alloc(40_000, `row ${i} `))
+      const jobsBefore = checksumWorker().jobs
       await ds.append('blob', samples)
+      assert.ok(checksumWorker().jobs >= jobsBefore + 5, `${storage}: the chunks were hashed on the worker`)
       await ds.append('zipped', text)
       await ds.commit('many chunks')
       const v = await ds.version('HEAD')

@@ -204,7 +204,9 @@ describe('scan buffers', function () {
     const ds = await Dataset.open(dir)
     const v = await ds.version('HEAD')
     const kept: Uint8Array[] = []
+    const jobsBefore = checksumWorker().jobs
     for await (const s of v.streamBytes('blob')) kept[s.index] = s.bytes
+    assert.ok(checksumWorker().jobs >= jobsBefore + lz4Large.length, 'each large lz4 chunk was checked on the worker')
     kept.forEach((b, i) => assert.deepEqual(b, samples[i]))
     await ds.close()
   })
